@@ -1,0 +1,1 @@
+"""Sources → raw: extract since the watermark, validate against the contract, COPY, merge, log. No Airflow here."""

@@ -1,0 +1,235 @@
+"""One load of one source entity, all or nothing: validate → COPY → merge → advance watermark → log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+import psycopg
+
+from ingest.contract import PG_TYPES, Contract, Invalid
+from ingest.schema import bootstrap, ensure_raw_table
+
+# A page is a list of records: raw JSON bytes from an API, or dicts already read from a file or a database.
+Page = list[Any]
+Extract = Callable[[datetime | None], Iterable[Page]]
+Progress = Callable[[int], None]
+
+_decode = msgspec.json.Decoder().decode
+
+
+@dataclass
+class LoadResult:
+    source: str
+    entity: str
+    load_id: int
+    status: str = "succeeded"
+    received: int = 0
+    loaded: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    watermark_before: datetime | None = None
+    watermark_after: datetime | None = None
+    drift: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    message: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        for name in ("watermark_before", "watermark_after"):
+            if values[name] is not None:
+                values[name] = values[name].isoformat()
+        return values
+
+
+class IngestError(RuntimeError):
+    """A load failed and was rolled back; the message says which source, why, and what was kept."""
+
+    def __init__(self, message: str, result: LoadResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+def _payload_text(record: Any) -> str:
+    if isinstance(record, bytes | bytearray | memoryview | msgspec.Raw):
+        return bytes(record).decode("utf-8", errors="backslashreplace")
+    # A record read from a file may hold lone surrogates; keep them visible instead of failing the load.
+    return json.dumps(record, ensure_ascii=False, default=str).encode("utf-8", "backslashreplace").decode()
+
+
+def load(
+    conninfo: str,
+    contract: Contract,
+    extract: Extract,
+    *,
+    lookback: timedelta = timedelta(0),
+    progress: Progress | None = None,
+) -> LoadResult:
+    """Load everything the source changed since the watermark, or nothing at all."""
+    started = time.perf_counter()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        bootstrap(conn)
+        ensure_raw_table(conn, contract)
+        load_id = conn.execute("select nextval('ingest.load_id_seq')").fetchone()[0]
+        result = LoadResult(contract.source, contract.entity, load_id)
+        started_at = conn.execute("select now()").fetchone()[0]
+        try:
+            with conn.transaction():
+                _load_in_transaction(conn, contract, extract, result, lookback, progress)
+                result.seconds = time.perf_counter() - started
+                _log(conn, result, started_at)
+        except Exception as exc:
+            result.status = "failed"
+            result.seconds = time.perf_counter() - started
+            result.message = f"{type(exc).__name__}: {exc}"
+            result.watermark_after = result.watermark_before
+            _log(conn, result, started_at)
+            raise IngestError(
+                f"{contract.source}.{contract.entity}: load {load_id} failed and was rolled back "
+                f"({result.message}); the raw table and watermark are as they were before it", result
+            ) from exc
+    return result
+
+
+def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: Extract, result: LoadResult,
+                         lookback: timedelta, progress: Progress | None) -> None:
+    # One loader per entity at a time: a second one waits here instead of interleaving merges.
+    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"kho.ingest.{contract.table}",))
+    row = conn.execute(
+        "select cursor_value from ingest.watermarks where source = %s and entity = %s",
+        (contract.source, contract.entity),
+    ).fetchone()
+    result.watermark_before = row[0] if row else None
+    since = result.watermark_before - lookback if result.watermark_before else None
+
+    columns = contract.columns
+    column_types = ", ".join(f"{f.column} {PG_TYPES[f.type]}" for f in contract.fields)
+    conn.execute(f"create temp table _batch ({column_types}, _extra jsonb, _seq bigint) on commit drop")
+    conn.execute("create temp table _rejects (record_key text, reason text, payload text, payload_sha256 text)"
+                 " on commit drop")
+    cursor_index = columns.index(contract.field(contract.cursor).column)
+    max_cursor = result.watermark_before
+    seen_fields: set[str] = set()
+    seq = 0
+    copy_batch = f"copy _batch ({', '.join(columns)}, _extra, _seq) from stdin"
+    with conn.cursor() as cur:
+        for page in extract(since):
+            rejects: list[tuple[str | None, str, Any]] = []
+            # One COPY per page: a connection carries one COPY at a time, and rejects go in after it.
+            with cur.copy(copy_batch) as batch_copy:
+                for record in page:
+                    seq += 1
+                    try:
+                        decoded = record if isinstance(record, dict) else _decode(record)
+                    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+                        rejects.append((None, f"not a readable JSON record: {exc}", record))
+                        continue
+                    if isinstance(decoded, dict):
+                        seen_fields.update(decoded)
+                    try:
+                        values, extra = contract.validate(decoded)
+                    except Invalid as exc:
+                        rejects.append((contract.key_of(decoded), str(exc), record))
+                        continue
+                    cursor_value = values[cursor_index]
+                    if max_cursor is None or cursor_value > max_cursor:
+                        max_cursor = cursor_value
+                    values.append(json.dumps(extra, ensure_ascii=False, default=str) if extra else None)
+                    values.append(seq)
+                    batch_copy.write_row(values)
+            if rejects:
+                result.quarantined += len(rejects)
+                with cur.copy("copy _rejects from stdin") as reject_copy:
+                    for key, reason, record in rejects:
+                        payload = _payload_text(record)
+                        digest = hashlib.sha256(payload.encode("utf-8", "backslashreplace")).hexdigest()
+                        reject_copy.write_row((key, reason, payload, digest))
+            if progress:
+                progress(seq)
+    result.received = seq
+    if seen_fields:
+        drift = contract.drift(seen_fields)
+        result.drift = {k: v for k, v in drift.items() if v}
+
+    key_column = contract.field(contract.key).column
+    cursor_column = contract.field(contract.cursor).column
+    assignments = ", ".join(f"{c} = excluded.{c}" for c in [*columns, "_extra", "_load_id"])
+    compared = ", ".join([*columns, "_extra"])
+    merged = conn.execute(
+        f"""
+        with latest_per_key as (
+            select distinct on ({key_column}) *
+            from _batch
+            order by {key_column}, {cursor_column} desc, _seq desc
+        )
+        insert into {contract.table} as target ({compared}, _load_id)
+        select {compared}, %(load_id)s from latest_per_key
+        on conflict ({key_column}) do update set {assignments}, _loaded_at = now()
+        where target.{cursor_column} <= excluded.{cursor_column}
+          and ({", ".join(f"target.{c}" for c in [*columns, "_extra"])})
+              is distinct from ({", ".join(f"excluded.{c}" for c in [*columns, "_extra"])})
+        returning (xmax = 0) as inserted
+        """,
+        {"load_id": result.load_id},
+    ).fetchall()
+    distinct_keys = conn.execute(f"select count(distinct {key_column}) from _batch").fetchone()[0]
+    valid = result.received - result.quarantined
+    result.loaded = distinct_keys
+    result.duplicates = valid - distinct_keys
+    result.inserted = sum(1 for (ins,) in merged if ins)
+    result.updated = len(merged) - result.inserted
+    result.unchanged = distinct_keys - len(merged)
+
+    conn.execute(
+        """
+        insert into raw._quarantine (load_id, source, entity, record_key, reason, payload, payload_sha256)
+        select %s, %s, %s, record_key, reason, payload, payload_sha256 from _rejects
+        on conflict (source, entity, payload_sha256) do nothing
+        """,
+        (result.load_id, contract.source, contract.entity),
+    )
+    result.watermark_after = max_cursor
+    if max_cursor is not None:
+        conn.execute(
+            """
+            insert into ingest.watermarks (source, entity, cursor_value, load_id) values (%s, %s, %s, %s)
+            on conflict (source, entity) do update
+            set cursor_value = excluded.cursor_value, load_id = excluded.load_id, updated_at = now()
+            """,
+            (contract.source, contract.entity, max_cursor, result.load_id),
+        )
+
+
+def _log(conn: psycopg.Connection, result: LoadResult, started_at: datetime) -> None:
+    conn.execute(
+        """
+        insert into ingest.load_log (load_id, source, entity, status, started_at, finished_at, received, loaded,
+            inserted, updated, unchanged, quarantined, duplicates, watermark_before, watermark_after, drift, message)
+        values (%s, %s, %s, %s, %s, now(), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+        """,
+        (result.load_id, result.source, result.entity, result.status, started_at, result.received, result.loaded,
+         result.inserted, result.updated, result.unchanged, result.quarantined, result.duplicates,
+         result.watermark_before, result.watermark_after, json.dumps(result.drift) if result.drift else None,
+         result.message or None),
+    )
+
+
+def pages_of(records: Iterable[Any], size: int = 5000) -> Iterator[Page]:
+    """Group a stream of records into pages without holding more than one page."""
+    page: Page = []
+    for record in records:
+        page.append(record)
+        if len(page) >= size:
+            yield page
+            page = []
+    if page:
+        yield page

@@ -1,0 +1,116 @@
+"""Run the dbt project against the warehouse, in process, and report what it built and tested."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from kho.settings import Settings
+from kho.warehouse import Warehouse
+
+# No network here, and none wanted: dbt must not phone home or look for a newer version.
+QUIET_DBT_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", "DBT_VERSION_CHECK": "false"}
+
+
+@dataclass
+class NodeOutcome:
+    unique_id: str
+    resource_type: str
+    status: str
+    message: str = ""
+    failures: int | None = None
+
+
+@dataclass
+class BuildResult:
+    success: bool
+    command: str
+    nodes: list[NodeOutcome] = field(default_factory=list)
+    error: str = ""
+
+    def count(self, resource_type: str, *statuses: str) -> int:
+        return sum(1 for n in self.nodes if n.resource_type == resource_type and (not statuses or n.status in statuses))
+
+    @property
+    def models_built(self) -> int:
+        return self.count("model", "success")
+
+    @property
+    def tests_passed(self) -> int:
+        return self.count("test", "pass")
+
+    @property
+    def problems(self) -> list[NodeOutcome]:
+        return [n for n in self.nodes if n.status in ("error", "fail", "runtime error", "skipped", "warn")
+                and n.status != "warn"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"success": self.success, "command": self.command, "models_built": self.models_built,
+                "tests_passed": self.tests_passed, "error": self.error,
+                "problems": [f"{n.unique_id}: {n.status} {n.message}" for n in self.problems]}
+
+
+class BuildError(RuntimeError):
+    def __init__(self, message: str, result: BuildResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def dbt_args(settings: Settings, command: str, *extra: str) -> list[str]:
+    return [*command.split(), "--project-dir", str(settings.dbt_project_dir),
+            "--profiles-dir", str(settings.dbt_project_dir),
+            "--target-path", str(settings.home / "dbt" / "target"),
+            "--log-path", str(settings.home / "dbt" / "logs"), *extra]
+
+
+def run_dbt(settings: Settings, warehouse: Warehouse, command: str = "build", *extra: str,
+            on_node: Callable[[NodeOutcome], None] | None = None) -> BuildResult:
+    """Invoke dbt in this process; `on_node` hears each model and test as it finishes."""
+    from dbt.cli.main import dbtRunner  # heavy: imported only when a build runs
+
+    def callback(event: Any) -> None:
+        if on_node and event.info.name == "NodeFinished":
+            node = event.data.node_info
+            on_node(NodeOutcome(node.unique_id, node.resource_type, node.node_status))
+
+    env = {**QUIET_DBT_ENV, **warehouse.dbt_env(), "KHO_DBT_THREADS": str(settings.dbt_threads)}
+    with _environment(env):
+        outcome = dbtRunner(callbacks=[callback]).invoke(
+            dbt_args(settings, command, "--no-use-colors", "--log-level", "warn", *extra)
+        )
+    result = BuildResult(success=bool(outcome.success), command=command)
+    if outcome.exception is not None:
+        result.error = f"{type(outcome.exception).__name__}: {outcome.exception}"
+    for node_result in getattr(outcome.result, "results", None) or []:
+        node = node_result.node
+        result.nodes.append(NodeOutcome(node.unique_id, str(node.resource_type), str(node_result.status),
+                                        node_result.message or "", getattr(node_result, "failures", None)))
+    return result
+
+
+def build(settings: Settings, warehouse: Warehouse, *extra: str,
+          on_node: Callable[[NodeOutcome], None] | None = None) -> BuildResult:
+    """`dbt build`: every model, seed, snapshot and test, in dependency order; raise if any fails."""
+    result = run_dbt(settings, warehouse, "build", *extra, on_node=on_node)
+    if not result.success:
+        details = "; ".join(f"{n.unique_id} {n.status}: {n.message}" for n in result.problems[:5])
+        raise BuildError(f"dbt build failed ({result.error or details or 'see the dbt log'}); "
+                         f"log: {settings.home / 'dbt' / 'logs' / 'dbt.log'}", result)
+    return result

@@ -1,0 +1,51 @@
+"""Real administrative units (before the 2025 reorganisation) read from the repository's reference data."""
+
+from __future__ import annotations
+
+import csv
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference_data" / "admin_units"
+PRE_2025_COMMUNES = REFERENCE_DIR / "sunshine-tech_VietnamProvinces" / "Xa_2025-01-04_pre2025.csv"
+
+
+@dataclass(frozen=True)
+class District:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Commune:
+    code: str
+    name: str
+    kind: str
+    district_code: str
+
+
+def _clean(text: str) -> str:
+    # The NSO export carries stray spaces and newlines inside cells.
+    return unicodedata.normalize("NFC", " ".join(text.split()))
+
+
+@cache
+def pre_2025_units(province_code: str) -> tuple[tuple[District, ...], tuple[Commune, ...]]:
+    """Districts and communes of one province as they stood on 2025-01-04 (NSO list)."""
+    districts: dict[str, District] = {}
+    communes: list[Commune] = []
+    with PRE_2025_COMMUNES.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if _clean(row["Mã TP"]) != province_code:
+                continue
+            district_code = _clean(row["Mã QH"])
+            districts.setdefault(district_code, District(district_code, _clean(row["Quận Huyện"])))
+            if _clean(row["Mã PX"]):
+                communes.append(
+                    Commune(_clean(row["Mã PX"]), _clean(row["Phường Xã"]), _clean(row["Cấp"]), district_code)
+                )
+    if not districts:
+        raise ValueError(f"no administrative units for province code {province_code!r} in {PRE_2025_COMMUNES}")
+    return tuple(sorted(districts.values(), key=lambda d: d.code)), tuple(sorted(communes, key=lambda c: c.code))
