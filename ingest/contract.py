@@ -120,6 +120,11 @@ def _date(value: Any) -> date:
     return parse_timestamp(value).date()
 
 
+def _show(value: Any) -> str:
+    """A value as a person reads it in a quarantine reason: text quoted, numbers plain, long text cut."""
+    return f"{value!r:.60}" if isinstance(value, str) else f"{value}"[:60]
+
+
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "text": _text, "smallint": _integer, "integer": _integer, "bigint": _integer, "numeric": _numeric,
     "boolean": _boolean, "timestamp": parse_timestamp, "date": _date,
@@ -185,9 +190,9 @@ class Contract:
                     if f.regex is not None and not f.regex.fullmatch(value):
                         raise Invalid(f"{value!r:.60} does not match the expected format")
                 if f.allowed is not None and value not in f.allowed:
-                    raise Invalid(f"{value!r:.60} is not one of {sorted(f.allowed)}")
+                    raise Invalid(f"{_show(value)} is not one of {sorted(f.allowed)}")
                 if f.minimum is not None and value < f.minimum:
-                    raise Invalid(f"{value!r:.60} is below the minimum {f.minimum}")
+                    raise Invalid(f"{_show(value)} is below the minimum {f.minimum:g}")
             except Invalid as exc:
                 problems.append(f"{f.name}: {exc}")
                 values.append(None)

@@ -15,7 +15,6 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from kho.settings import Settings
 
-log = logging.getLogger(__name__)
 EMBEDDED_DATABASE = "kho"
 
 
@@ -106,6 +105,8 @@ def start_embedded(folder: Path) -> Warehouse:
         # The server's Unix socket lives in this folder and socket paths are limited to ~107 bytes.
         raise RuntimeError(f"the embedded database folder {folder} is too long a path for a Unix socket; "
                            "set KHO_HOME to a shorter path")
+    # pgserver narrates every pg_ctl call at INFO, and does so again at exit when streams may be closed.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         server = _held_servers.get(folder) or pgserver.get_server(folder, cleanup_mode="stop")
@@ -113,5 +114,8 @@ def start_embedded(folder: Path) -> Warehouse:
     return Warehouse(server.get_uri())
 
 
-def embedded_folder(settings: Settings) -> Path:
-    return Path(settings.home) / "pg"
+def stop_embedded(folder: Path) -> None:
+    """Let go of the embedded server now instead of at exit (it stops if no other process uses it)."""
+    server = _held_servers.pop(folder.resolve(), None)
+    if server is not None:
+        server.cleanup()

@@ -1,0 +1,171 @@
+"""The whole pipeline on a real PostgreSQL, real dbt, real GX and the simulator over HTTP."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+
+from kho.pipeline import run_pipeline
+from kho.settings import Settings
+from kho.warehouse import Warehouse
+from simulators.dossier.server import DossierSimulator
+from simulators.faults import Faults
+from tests.conftest import query, served_dossiers
+
+MART_COLUMNS = ("month, agency_code, dossiers_received, dossiers_received_online, online_rate_pct, "
+                "dossiers_resolved, dossiers_resolved_on_time, on_time_rate_pct")
+
+
+def _rate(numerator: int, denominator: int) -> Decimal | None:
+    if not denominator:
+        return None
+    return (Decimal(100) * numerator / denominator).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def expected_kpis(records: list[dict]) -> dict[tuple[str, str], tuple]:
+    """The KPI mart computed straight from the source records, independently of dbt.
+
+    Online rate: online ÷ received, by month of receipt. On-time rate: finished on or before the due
+    date ÷ resolved (status 9 or 10), by month of resolution. Months are local time, which is how the
+    portal writes its timestamps (yyyyMMddHHmmss, UTC+7)."""
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for r in records:
+        agency = r["MaCoQuanTiepNhan"]
+        received = counts[(f"{r['NgayTiepNhan'][:4]}-{r['NgayTiepNhan'][4:6]}-01", agency)]
+        received[0] += 1
+        received[1] += r["KenhThucHien"] == 2
+        if r["TrangThaiHoSo"] in (9, 10) and r["NgayKetThucXuLy"]:
+            finished = r["NgayKetThucXuLy"]
+            resolved = counts[(f"{finished[:4]}-{finished[4:6]}-01", agency)]
+            resolved[2] += 1
+            resolved[3] += r["NgayHenTra"] is None or finished <= r["NgayHenTra"]
+    return {key: (rec, online, _rate(online, rec), res, on_time, _rate(on_time, res))
+            for key, (rec, online, res, on_time) in counts.items()}
+
+
+def mart_kpis(warehouse: Warehouse, table: str) -> dict[tuple[str, str], tuple]:
+    rows = query(warehouse, f"select {MART_COLUMNS} from marts.{table}")
+    return {(row[0].isoformat(), row[1]): tuple(row[2:]) for row in rows}
+
+
+def test_kpi_mart_equals_kpis_computed_from_source_records(settings: Settings, warehouse: Warehouse,
+                                                           dossier_simulator: DossierSimulator) -> None:
+    summary = run_pipeline(settings)
+
+    assert summary.success, summary.error
+    expected = expected_kpis(served_dossiers(dossier_simulator))
+    assert mart_kpis(warehouse, "shared_dossier_kpis_monthly") == expected
+    # Enough variety that the comparison means something.
+    assert len(expected) > 500
+    assert any(v[2] not in (None, Decimal("100.00")) for v in expected.values())
+    assert any(v[5] not in (None, Decimal("100.00")) for v in expected.values())
+
+
+def test_open_mart_withholds_small_cells_and_publishes_what_it_holds(settings: Settings, warehouse: Warehouse,
+                                                                     dossier_simulator: DossierSimulator) -> None:
+    summary = run_pipeline(settings)
+
+    assert summary.success, summary.error
+    expected = expected_kpis(served_dossiers(dossier_simulator))
+    published = mart_kpis(warehouse, "open_dossier_kpis_monthly")
+    assert published.keys() == expected.keys()
+    for key, (rec, online, online_rate, res, on_time, on_time_rate) in expected.items():
+        small = lambda n: 1 <= n <= 4  # noqa: E731
+        received_cells = ((None, None, None) if small(rec) else
+                          (rec, None, None) if small(online) else (rec, online, online_rate))
+        resolved_cells = ((None, None, None) if small(res) else
+                          (res, None, None) if small(on_time) else (res, on_time, on_time_rate))
+        assert published[key] == received_cells + resolved_cells, key
+    csv_path = settings.open_data_dir / "dossier-kpis-monthly" / "latest" / "dossier-kpis-monthly.csv"
+    with csv_path.open(encoding="utf-8", newline="") as handle:
+        assert sum(1 for _ in csv.DictReader(handle)) == len(published)
+
+
+def test_rerun_is_idempotent(settings: Settings, warehouse: Warehouse) -> None:
+    first = run_pipeline(settings)
+    tables = ("raw.dossier__dossiers", "warehouse.fct_dossiers", "marts.shared_dossier_kpis_monthly",
+              "marts.open_dossier_kpis_monthly")
+    counts_after_first = {t: query(warehouse, f"select count(*) from {t}")[0][0] for t in tables}
+    mart_after_first = mart_kpis(warehouse, "shared_dossier_kpis_monthly")
+
+    second = run_pipeline(settings)
+
+    assert first.success and second.success, (first.error, second.error)
+    assert {t: query(warehouse, f"select count(*) from {t}")[0][0] for t in tables} == counts_after_first
+    assert mart_kpis(warehouse, "shared_dossier_kpis_monthly") == mart_after_first
+    rerun = second.ingests["dossier"]
+    assert rerun["inserted"] == rerun["updated"] == 0  # only records at the watermark are read again
+    assert rerun["received"] == rerun["loaded"] + rerun["quarantined"] + rerun["duplicates"]
+
+
+def test_malformed_records_are_quarantined_with_their_reason(settings: Settings, warehouse: Warehouse,
+                                                              dossier_simulator: DossierSimulator) -> None:
+    dossier_simulator.faults = Faults(malformed_rate=0.05)
+
+    summary = run_pipeline(settings)
+
+    result = summary.ingests["dossier"]
+    assert result["quarantined"] > 0
+    assert result["received"] == result["loaded"] + result["quarantined"] + result["duplicates"]
+    assert query(warehouse, "select count(*) from raw.dossier__dossiers")[0][0] == result["loaded"]
+    reasons = [r for (r,) in query(warehouse, "select reason from raw._quarantine")]
+    assert len(reasons) == result["quarantined"]
+    for expected_reason in ("MaHoSo: required field is missing", "KenhThucHien: expected an integer",
+                            "MaCoQuanTiepNhan: 'SỞ-TƯ-PHÁP' does not match the expected format",
+                            "NgayTiepNhan:", "TenTTHC: "):
+        assert any(expected_reason in reason for reason in reasons), expected_reason
+    logged = query(warehouse, "select received, loaded, quarantined, duplicates from ingest.load_log "
+                              "where status = 'succeeded'")
+    assert logged == [(result["received"], result["loaded"], result["quarantined"], result["duplicates"])]
+    # The pipeline carries on with the good records.
+    assert summary.success, summary.error
+
+
+def test_failed_gate_publishes_nothing_and_names_the_expectation(settings: Settings,
+                                                                  dossier_simulator: DossierSimulator) -> None:
+    dossier_simulator.faults = Faults(inconsistent_rate=0.2)  # finished before received
+
+    summary = run_pipeline(settings)
+
+    assert summary.failed_step == "gate:after_ingest"
+    failures = summary.gates["after_ingest"]["failures"]
+    assert len(failures) == 1
+    assert "expect_column_pair_values_a_to_be_greater_than_b" in failures[0]
+    assert "ngay_ket_thuc_xu_ly" in failures[0]
+    assert summary.build is None and summary.publish is None
+    assert not settings.open_data_dir.exists() or not any(settings.open_data_dir.rglob("*.csv"))
+
+
+def test_failed_gate_leaves_the_published_version_in_place(settings: Settings, pg_server: Warehouse,
+                                                           dossier_simulator: DossierSimulator) -> None:
+    assert run_pipeline(settings).success
+    latest = settings.open_data_dir / "dossier-kpis-monthly" / "latest"
+    served_before = latest.resolve()
+    files_before = {p.name: p.read_bytes() for p in latest.iterdir()}
+
+    # A new warehouse fed a bad batch, publishing into the same open-data folder.
+    from kho.warehouse import ensure_database
+
+    other = ensure_database(pg_server, f"{settings.database_url.rsplit('/', 1)[-1].split('?')[0]}_bad")
+    try:
+        dossier_simulator.faults = Faults(inconsistent_rate=0.2)
+        summary = run_pipeline(settings.with_(database_url=other.url, home=settings.home / "second"))
+    finally:
+        with pg_server.connect(autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{other.dbname}" with (force)')
+
+    assert summary.failed_step == "gate:after_ingest"
+    assert latest.resolve() == served_before
+    assert {p.name: p.read_bytes() for p in latest.iterdir()} == files_before
+
+
+@pytest.mark.parametrize("gate", ["after_ingest", "before_publish"])
+def test_each_gate_runs_inside_postgresql(settings: Settings, warehouse: Warehouse, gate: str) -> None:
+    from kho.quality import run_gate
+
+    assert run_pipeline(settings).success
+    result = run_gate(settings, warehouse, gate)
+    assert result.success and result.evaluated >= 9
