@@ -97,7 +97,10 @@ _held_servers: dict[Path, object] = {}
 
 def start_embedded(folder: Path) -> Warehouse:
     """Start (or join) the embedded PostgreSQL in `folder`; it stops when the last process using it exits."""
-    import pgserver  # imported here: only the embedded path needs it
+    with warnings.catch_warnings():
+        # platformdirs warns at import when XDG_RUNTIME_DIR is unset (containers, CI); harmless here.
+        warnings.simplefilter("ignore")
+        import pgserver  # imported here: only the embedded path needs it
 
     folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
