@@ -40,9 +40,9 @@ OPEN_DOSSIER_KPIS = Asset(name="kho.open.dossier_kpis_monthly", uri="kho://open-
 def kho_dossier_pipeline() -> None:
     @task(outlets=[RAW_DOSSIERS])
     def ingest_dossiers() -> dict:
-        from kho.pipeline import ingest_dossiers
+        from kho.pipeline import ingest_source
 
-        return ingest_dossiers()
+        return ingest_source("dossier")
 
     @task(retries=0)
     def gate_after_ingest() -> dict:

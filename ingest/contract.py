@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -15,8 +16,10 @@ VN_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 AGENCY_CODE = r"(?:[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}|[A-Z][0-9]{2}(?:\.[0-9A-Z]+){1,10})"
 AGENCY_CODE_RE = re.compile(rf"^{AGENCY_CODE}$")
 
+ASCII_INTEGER = re.compile(r"\s*-?[0-9]+\s*")
+
 PG_TYPES = {"text": "text", "smallint": "smallint", "integer": "integer", "bigint": "bigint",
-            "numeric": "numeric", "boolean": "boolean", "timestamp": "timestamptz", "date": "date"}
+            "numeric": "numeric", "boolean": "boolean", "timestamp": "timestamptz", "date": "date", "json": "jsonb"}
 
 
 def snake_case(name: str) -> str:
@@ -67,7 +70,7 @@ def _integer(value: Any) -> int:
         raise Invalid(f"expected an integer, got boolean {value!r}")
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and ASCII_INTEGER.fullmatch(value):  # not str.isdigit(): '²' is a digit to it
         return int(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -125,9 +128,21 @@ def _show(value: Any) -> str:
     return f"{value!r:.60}" if isinstance(value, str) else f"{value}"[:60]
 
 
+def _json(value: Any) -> str:
+    """Nested values (lists of recipients, attachments, …) land as jsonb, text normalised to NFC."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        text.encode("utf-8")
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise Invalid(f"not storable as JSON ({exc})") from None
+    if "\\u0000" in text:
+        raise Invalid("contains a NUL character")
+    return unicodedata.normalize("NFC", text)
+
+
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "text": _text, "smallint": _integer, "integer": _integer, "bigint": _integer, "numeric": _numeric,
-    "boolean": _boolean, "timestamp": parse_timestamp, "date": _date,
+    "boolean": _boolean, "timestamp": parse_timestamp, "date": _date, "json": _json,
 }
 
 
@@ -159,6 +174,15 @@ class Contract:
 
     def field(self, name: str) -> Field:
         return self._by_name[name]
+
+    def cursor_of(self, record: Any) -> Any:
+        """The record's cursor value if it can be read at all, else None (for the quarantine's watermark rule)."""
+        if isinstance(record, dict) and record.get(self.cursor) not in (None, ""):
+            try:
+                return CONVERTERS[self.field(self.cursor).type](record[self.cursor])
+            except Invalid:
+                return None
+        return None
 
     def key_of(self, record: Any) -> str | None:
         """The record's business key as text, if it has one at all (for the quarantine)."""

@@ -20,6 +20,9 @@ from ingest.schema import bootstrap, ensure_raw_table
 Page = list[Any]
 Extract = Callable[[datetime | None], Iterable[Page]]
 Progress = Callable[[int], None]
+# Runs inside the load's transaction, after the merge: a file source records the files it loaded here, so
+# files and rows commit together.
+BeforeCommit = Callable[[psycopg.Connection, "LoadResult"], None]
 
 _decode = msgspec.json.Decoder().decode
 
@@ -73,6 +76,7 @@ def load(
     *,
     lookback: timedelta = timedelta(0),
     progress: Progress | None = None,
+    before_commit: BeforeCommit | None = None,
 ) -> LoadResult:
     """Load everything the source changed since the watermark, or nothing at all."""
     started = time.perf_counter()
@@ -85,6 +89,8 @@ def load(
         try:
             with conn.transaction():
                 _load_in_transaction(conn, contract, extract, result, lookback, progress)
+                if before_commit is not None:
+                    before_commit(conn, result)
                 result.seconds = time.perf_counter() - started
                 _log(conn, result, started_at)
         except Exception as exc:
@@ -114,8 +120,8 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
     columns = contract.columns
     column_types = ", ".join(f"{f.column} {PG_TYPES[f.type]}" for f in contract.fields)
     conn.execute(f"create temp table _batch ({column_types}, _extra jsonb, _seq bigint) on commit drop")
-    conn.execute("create temp table _rejects (record_key text, reason text, payload text, payload_sha256 text)"
-                 " on commit drop")
+    conn.execute("create temp table _rejects (record_key text, reason text, payload text, payload_sha256 text,"
+                 " cursor_value timestamptz) on commit drop")
     cursor_index = columns.index(contract.field(contract.cursor).column)
     max_cursor = result.watermark_before
     seen_fields: set[str] = set()
@@ -123,7 +129,7 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
     copy_batch = f"copy _batch ({', '.join(columns)}, _extra, _seq) from stdin"
     with conn.cursor() as cur:
         for page in extract(since):
-            rejects: list[tuple[str | None, str, Any]] = []
+            rejects: list[tuple[str | None, str, Any, Any]] = []
             # One COPY per page: a connection carries one COPY at a time, and rejects go in after it.
             with cur.copy(copy_batch) as batch_copy:
                 for record in page:
@@ -131,14 +137,14 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
                     try:
                         decoded = record if isinstance(record, dict) else _decode(record)
                     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-                        rejects.append((None, f"not a readable JSON record: {exc}", record))
+                        rejects.append((None, f"not a readable JSON record: {exc}", record, None))
                         continue
                     if isinstance(decoded, dict):
                         seen_fields.update(decoded)
                     try:
                         values, extra = contract.validate(decoded)
                     except Invalid as exc:
-                        rejects.append((contract.key_of(decoded), str(exc), record))
+                        rejects.append((contract.key_of(decoded), str(exc), record, contract.cursor_of(decoded)))
                         continue
                     cursor_value = values[cursor_index]
                     if max_cursor is None or cursor_value > max_cursor:
@@ -149,10 +155,10 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
             if rejects:
                 result.quarantined += len(rejects)
                 with cur.copy("copy _rejects from stdin") as reject_copy:
-                    for key, reason, record in rejects:
+                    for key, reason, record, cursor_value in rejects:
                         payload = _payload_text(record)
                         digest = hashlib.sha256(payload.encode("utf-8", "backslashreplace")).hexdigest()
-                        reject_copy.write_row((key, reason, payload, digest))
+                        reject_copy.write_row((key, reason, payload, digest, cursor_value))
             if progress:
                 progress(seq)
     result.received = seq
@@ -189,14 +195,23 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
     result.updated = len(merged) - result.inserted
     result.unchanged = distinct_keys - len(merged)
 
-    conn.execute(
+    # A record quarantined for the first time holds the watermark at its own cursor, so the next run reads it
+    # once more: if the source has fixed it by then, it loads without anyone replaying it. A record seen
+    # (and quarantined) before does not hold it again; it waits for `kho quarantine replay`.
+    first_seen = conn.execute(
         """
-        insert into raw._quarantine (load_id, source, entity, record_key, reason, payload, payload_sha256)
-        select %s, %s, %s, record_key, reason, payload, payload_sha256 from _rejects
-        on conflict (source, entity, payload_sha256) do nothing
+        with inserted as (
+            insert into raw._quarantine (load_id, source, entity, record_key, reason, payload, payload_sha256)
+            select %s, %s, %s, record_key, reason, payload, payload_sha256 from _rejects
+            on conflict (source, entity, payload_sha256) do nothing
+            returning payload_sha256
+        )
+        select min(r.cursor_value) from _rejects as r join inserted using (payload_sha256)
         """,
         (result.load_id, contract.source, contract.entity),
-    )
+    ).fetchone()[0]
+    if first_seen is not None and max_cursor is not None and first_seen < max_cursor:
+        max_cursor = max(first_seen, result.watermark_before) if result.watermark_before else first_seen
     result.watermark_after = max_cursor
     if max_cursor is not None:
         conn.execute(

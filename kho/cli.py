@@ -6,6 +6,7 @@ import contextlib
 import logging
 import sys
 import time
+import warnings
 from datetime import date
 from typing import Annotated, Any
 
@@ -21,7 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from kho.pipeline import STEPS, RunSummary, run_pipeline
+from kho.pipeline import RunSummary, run_pipeline
 from kho.settings import Settings
 
 app = typer.Typer(help="Kho — the province's shared-database pipeline (kho cơ sở dữ liệu dùng chung).",
@@ -29,7 +30,6 @@ app = typer.Typer(help="Kho — the province's shared-database pipeline (kho cơ
 console = Console()
 
 STEP_TITLES = {
-    "ingest:dossier": "Ingest dossiers (hồ sơ TTHC)",
     "gate:after_ingest": "Quality gate after ingest",
     "build": "dbt build (staging → warehouse → marts)",
     "gate:before_publish": "Quality gate before publish",
@@ -47,20 +47,34 @@ class RichObserver:
 
     def step_started(self, step: str) -> None:
         self.started[step] = time.perf_counter()
-        self.tasks[step] = self.progress.add_task(STEP_TITLES.get(step, step), total=None)
+        if not step.startswith("ingest:"):  # an ingest step shows one bar per entity instead
+            self.tasks[step] = self.progress.add_task(_title(step), total=None)
 
     def step_finished(self, step: str, ok: bool, detail: dict | None) -> None:
-        task = self.tasks[step]
         mark = "[green]✔[/]" if ok else "[red]✘[/]"
         seconds = time.perf_counter() - self.started[step]
-        self.progress.update(task, description=f"{mark} {STEP_TITLES.get(step, step)} ({seconds:.1f}s)",
-                             total=1, completed=1)
+        keys = [k for k in self.tasks if k.startswith(f"{step}.")] if step.startswith("ingest:") else [step]
+        if not keys:  # failed before its first record
+            keys = [step]
+            self.tasks[step] = self.progress.add_task(_title(step), total=None)
+        for key in keys:
+            task = self.progress.tasks[self.tasks[key]]
+            self.progress.update(self.tasks[key], description=f"{mark} {task.description} ({seconds:.1f}s)",
+                                 total=max(task.completed, 1), completed=max(task.completed, 1))
 
-    def ingest_progress(self, source: str, records: int) -> None:
-        self.progress.update(self.tasks[f"ingest:{source}"], completed=records)
+    def ingest_progress(self, source: str, entity: str, records: int) -> None:
+        key = f"ingest:{source}.{entity}"
+        if key not in self.tasks:
+            self.tasks[key] = self.progress.add_task(f"Ingest {source}.{entity}", total=None)
+        self.progress.update(self.tasks[key], completed=records)
 
     def node_finished(self, node: Any) -> None:
         self.progress.update(self.tasks["build"], advance=1)
+
+
+def _title(step: str) -> str:
+    kind, _, name = step.partition(":")
+    return f"Ingest {name}" if kind == "ingest" else STEP_TITLES.get(step, step)
 
 
 def _progress() -> Progress:
@@ -73,12 +87,14 @@ def summary_table(summary: RunSummary) -> Table:
     table.add_column("step")
     table.add_column("result")
     table.add_column("figures", overflow="fold")
-    for source, result in summary.ingests.items():
+    for name, result in summary.ingests.items():
         ok = result.get("status") == "succeeded"
-        table.add_row(f"ingest {source}", "[green]ok[/]" if ok else "[red]failed[/]",
-                      f"received {result['received']:,} · loaded {result['loaded']:,} · "
-                      f"quarantined {result['quarantined']:,} · duplicates {result['duplicates']:,} · "
-                      f"{result['seconds']:.1f}s")
+        figures = (f"received {result['received']:,} · loaded {result['loaded']:,} · "
+                   f"quarantined {result['quarantined']:,} · duplicates {result['duplicates']:,} · "
+                   f"{result['seconds']:.1f}s")
+        if result.get("drift"):
+            figures += f"\n[yellow]schema drift[/]: {result['drift']}"
+        table.add_row(f"ingest {name}", "[green]ok[/]" if ok else "[red]failed[/]", figures)
     for gate, result in summary.gates.items():
         figures = f"{result['evaluated']} expectations · {result['seconds']:.1f}s"
         if result["failures"]:
@@ -93,7 +109,8 @@ def summary_table(summary: RunSummary) -> Table:
         rows = sum(summary.publish["datasets"].values())
         table.add_row("publish", "[green]ok[/]",
                       f"{len(summary.publish['datasets'])} dataset(s) · {rows:,} rows · {files} files")
-    for step in STEPS[STEPS.index(summary.failed_step) + 1:] if summary.failed_step else ():
+    not_run = summary.steps[summary.steps.index(summary.failed_step) + 1:] if summary.failed_step else []
+    for step in not_run:
         table.add_row(step.replace(":", " "), "[yellow]not run[/]", f"stopped by the failure in {summary.failed_step}")
     table.add_row("wall time", "", f"{summary.seconds:.1f}s")
     return table
@@ -110,11 +127,13 @@ def _finish(summary: RunSummary, settings: Settings) -> None:
 
 @app.command()
 def demo(
-    dossiers: Annotated[int, typer.Option(help="How many dossiers the simulated dossier system holds.")] = 50_000,
-    start: Annotated[str, typer.Option(help="First day of simulated data (YYYY-MM-DD).")] = "2024-01-01",
+    scale: Annotated[int, typer.Option(help="How many dossiers the simulated province holds; "
+                                            "other sources are sized from it.")] = 100_000,
+    start: Annotated[str, typer.Option(help="First day of simulated data (YYYY-MM-DD).")] = "2016-01-01",
+    province: Annotated[str, typer.Option(help="Simulated province: long-an or vinh-long.")] = "long-an",
 ) -> None:
     """Embedded PostgreSQL + simulated sources + the whole pipeline once, then a summary."""
-    from kho.simulation import SimulationPlan, running_simulators
+    from kho.simulation import running_simulators, today_plan
     from kho.warehouse import open_warehouse
 
     settings = Settings.from_env()
@@ -122,12 +141,13 @@ def demo(
     with open_warehouse(settings) as warehouse:
         console.print(f"Warehouse: {warehouse.describe()}")
         settings = settings.with_(database_url=warehouse.url)
-        with console.status("Starting the simulated dossier system (generated once per day, then cached)…"):
-            plan = SimulationPlan(dossiers=dossiers, start=date.fromisoformat(start))
-            simulators = running_simulators(settings, plan)
-            settings = simulators.__enter__()
+        plan = today_plan(scale, date.fromisoformat(start), province)
+        with console.status("Starting the simulated source systems (generated once a day, then cached)…"):
+            simulators = running_simulators(settings, plan, postgres_url=warehouse.url)
+            settings, running = simulators.__enter__()
         try:
-            console.print(f"Dossier system (simulated): {settings.dossier_api_url} · {dossiers:,} dossiers")
+            for source in running.values():
+                console.print(f"  {source.name}: {source.description}")
             with _progress() as progress:
                 summary = run_pipeline(settings, RichObserver(progress))
         finally:
@@ -146,16 +166,38 @@ def run() -> None:
 
 @app.command()
 def ingest(source: Annotated[str, typer.Argument(help="Source to ingest, or 'all'.")] = "all") -> None:
-    """Extract from a source since its watermark into raw (validated, quarantined, merged)."""
-    from kho.pipeline import ingest_dossiers
+    """Extract from a source (or all configured ones) since each watermark into raw, with a bar per entity."""
+    from ingest.sources import sources
+    from kho.pipeline import configured_sources, ingest_source
 
-    if source not in ("all", "dossier"):
-        console.print(f"[red]Unknown source {source!r}[/]; sources: dossier")
+    settings = Settings.from_env()
+    names = configured_sources(settings) if source == "all" else [source]
+    if source != "all" and source not in sources():
+        console.print(f"[red]Unknown source {source!r}[/]; sources: {', '.join(sources())}")
         raise typer.Exit(2)
+    if not names:
+        console.print("[red]No source is configured[/]: set the KHO_… location of at least one (see README)")
+        raise typer.Exit(2)
+    summary = RunSummary(steps=[f"ingest:{n}" for n in names])
+    started = time.perf_counter()
     with _progress() as progress:
-        task = progress.add_task("Ingest dossiers", total=None)
-        result = ingest_dossiers(progress=lambda n: progress.update(task, completed=n))
-    console.print(result)
+        observer = RichObserver(progress)
+        for name in names:
+            observer.step_started(f"ingest:{name}")
+            try:
+                results = ingest_source(name, settings,
+                                        progress=lambda entity, n, name=name: observer.ingest_progress(name, entity, n))
+            except Exception as exc:
+                summary.failed_step, summary.error = f"ingest:{name}", f"{type(exc).__name__}: {exc}"
+                observer.step_finished(f"ingest:{name}", False, None)
+                break
+            summary.ingests.update({f"{name}.{entity}": r for entity, r in results.items()})
+            observer.step_finished(f"ingest:{name}", True, None)
+    summary.seconds = time.perf_counter() - started
+    console.print(summary_table(summary))
+    if summary.failed_step:
+        console.print(f"[red]Failed at {summary.failed_step}:[/] {summary.error}")
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -194,23 +236,30 @@ def publish() -> None:
 
 @app.command()
 def simulate(
-    port: Annotated[int, typer.Option(help="Port for the dossier system's API.")] = 8701,
-    dossiers: Annotated[int, typer.Option(help="How many dossiers it holds.")] = 50_000,
+    scale: Annotated[int, typer.Option(help="How many dossiers the simulated province holds.")] = 100_000,
+    province: Annotated[str, typer.Option(help="long-an or vinh-long.")] = "long-an",
 ) -> None:
-    """Serve the simulated dossier system until interrupted (to point a real deployment at)."""
-    from simulators.dossier.generate import DossierSimConfig
-    from simulators.dossier.server import DossierSimulator
-    from simulators.dossier.store import DossierStore
+    """Serve every simulated source system until interrupted, and print the settings that point Kho at them."""
+    import threading
+
+    from kho.simulation import running_simulators, today_plan
+    from kho.warehouse import open_warehouse
 
     settings = Settings.from_env()
-    simulator = DossierSimulator(DossierStore.open(DossierSimConfig(dossiers=dossiers), settings.home / "simulators"),
-                                 host="0.0.0.0", port=port)
-    console.print(f"Dossier system (simulated) at {simulator.url} — Ctrl-C to stop")
-    with contextlib.suppress(KeyboardInterrupt):
-        simulator.server.serve_forever()
+    with open_warehouse(settings) as warehouse, running_simulators(
+            settings, today_plan(scale, date(2016, 1, 1), province), postgres_url=warehouse.url) as (pointed, running):
+        for source in running.values():
+            console.print(f"{source.name}: {source.description}")
+        console.print("\nPoint Kho at them with:")
+        for key, value in pointed.locations.items():
+            console.print(f"  export {key}={value}")
+        console.print("\nCtrl-C to stop.")
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
 
 
 def main() -> None:
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     app()
 

@@ -15,20 +15,29 @@ class ConfigurationError(RuntimeError):
     pass
 
 
-def ingest_dossiers(settings: Settings | None = None, progress: Callable[[int], None] | None = None) -> dict:
-    """Extract dossiers changed since the watermark from the dossier system into raw."""
-    from ingest.dossier import load_dossiers
+def ingest_source(name: str, settings: Settings | None = None,
+                  progress: Callable[[str, int], None] | None = None) -> dict[str, dict]:
+    """Extract every entity of one source, each since its own watermark, into raw; {entity: load result}."""
     from ingest.http import RetryPolicy
+    from ingest.sources import LoadOptions, source
 
     settings = settings or Settings.from_env()
-    if not settings.dossier_api_url:
-        raise ConfigurationError("KHO_DOSSIER_API_URL is not set: point it at the dossier system's API "
+    spec = source(name)
+    location = settings.location(spec.setting)
+    if not location:
+        raise ConfigurationError(f"{spec.setting} is not set: point it at the {spec.title} "
                                  "(`kho demo` starts a simulator and sets it for you)")
-    policy = RetryPolicy(attempts=settings.http_attempts, timeout=settings.http_timeout)
+    options = LoadOptions(page_size=settings.page_size, progress=progress,
+                          policy=RetryPolicy(attempts=settings.http_attempts, timeout=settings.http_timeout))
     with open_warehouse(settings) as warehouse:
-        result = load_dossiers(warehouse.url, settings.dossier_api_url, page_size=settings.page_size,
-                               policy=policy, progress=progress)
-    return result.as_dict()
+        results = spec.load(warehouse.url, location, options)
+    return {r.entity: r.as_dict() for r in results}
+
+
+def configured_sources(settings: Settings) -> list[str]:
+    from ingest.sources import sources
+
+    return [name for name, spec in sources().items() if settings.location(spec.setting)]
 
 
 def check_gate(gate: str, settings: Settings | None = None) -> dict:
@@ -61,16 +70,17 @@ def publish_open_data(settings: Settings | None = None) -> dict:
 class PipelineObserver(Protocol):
     def step_started(self, step: str) -> None: ...
     def step_finished(self, step: str, ok: bool, detail: dict | None) -> None: ...
-    def ingest_progress(self, source: str, records: int) -> None: ...
+    def ingest_progress(self, source: str, entity: str, records: int) -> None: ...
     def node_finished(self, node: Any) -> None: ...
 
 
 @dataclass
 class RunSummary:
-    ingests: dict[str, dict] = field(default_factory=dict)
+    ingests: dict[str, dict] = field(default_factory=dict)  # "source.entity" → load result
     build: dict | None = None
     gates: dict[str, dict] = field(default_factory=dict)
     publish: dict | None = None
+    steps: list[str] = field(default_factory=list)
     failed_step: str | None = None
     error: str | None = None
     seconds: float = 0.0
@@ -80,7 +90,11 @@ class RunSummary:
         return self.failed_step is None
 
 
-STEPS = ("ingest:dossier", "gate:after_ingest", "build", "gate:before_publish", "publish")
+STAGES = ("gate:after_ingest", "build", "gate:before_publish", "publish")
+
+
+def steps_for(settings: Settings) -> list[str]:
+    return [f"ingest:{name}" for name in configured_sources(settings)] + list(STAGES)
 
 
 def run_pipeline(settings: Settings, observer: PipelineObserver | None = None) -> RunSummary:
@@ -92,15 +106,23 @@ def run_pipeline(settings: Settings, observer: PipelineObserver | None = None) -
     with open_warehouse(settings) as warehouse:
         # Hold the (possibly embedded) warehouse for the whole run; every step reuses it by URL.
         settings = settings.with_(database_url=warehouse.url)
+        plan = steps_for(settings)
+        if not any(step.startswith("ingest:") for step in plan):
+            raise ConfigurationError("no source is configured: set KHO_<SOURCE>_… (see README) or run `kho demo`")
+
+        def ingest_step(name: str) -> Callable[[], dict]:
+            progress = (lambda entity, n: observer.ingest_progress(name, entity, n)) if observer else None
+            return lambda: ingest_source(name, settings, progress=progress)
+
         steps: dict[str, Callable[[], dict]] = {
-            "ingest:dossier": lambda: ingest_dossiers(
-                settings, progress=(lambda n: observer.ingest_progress("dossier", n)) if observer else None),
+            **{step: ingest_step(step.partition(":")[2]) for step in plan if step.startswith("ingest:")},
             "gate:after_ingest": lambda: check_gate("after_ingest", settings),
             "build": lambda: build_warehouse(settings, on_node=observer.node_finished if observer else None),
             "gate:before_publish": lambda: check_gate("before_publish", settings),
             "publish": lambda: publish_open_data(settings),
         }
-        for step in STEPS:
+        summary.steps = plan
+        for step in plan:
             if observer:
                 observer.step_started(step)
             try:
@@ -109,9 +131,11 @@ def run_pipeline(settings: Settings, observer: PipelineObserver | None = None) -
                 summary.gates[exc.result.gate] = exc.result.as_dict()
                 summary.failed_step, summary.error = step, str(exc)
             except Exception as exc:
-                detail = getattr(getattr(exc, "result", None), "as_dict", lambda: None)()
                 summary.failed_step, summary.error = step, f"{type(exc).__name__}: {exc}"
-                _record(summary, step, detail)
+                failed = getattr(getattr(exc, "result", None), "as_dict", lambda: None)()
+                if failed is not None and step.startswith("ingest:"):
+                    failed = {failed["entity"]: failed}
+                _record(summary, step, failed)
             else:
                 _record(summary, step, detail)
             if observer:
@@ -127,7 +151,7 @@ def _record(summary: RunSummary, step: str, detail: dict | None) -> None:
         return
     kind, _, name = step.partition(":")
     if kind == "ingest":
-        summary.ingests[name] = detail
+        summary.ingests.update({f"{name}.{entity}": result for entity, result in detail.items()})
     elif kind == "gate":
         summary.gates[name] = detail
     elif kind == "build":

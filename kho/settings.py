@@ -1,13 +1,30 @@
-"""One settings object, read from the environment (KHO_*); nothing else reads the environment."""
+"""One settings object, read from the environment (KHO_*) or one file; nothing else reads the environment."""
 
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def read_config(env: Mapping[str, str]) -> dict[str, str]:
+    """KHO_* values: the environment wins over the file named by KHO_CONFIG (default ./kho.toml, if present).
+
+    The file holds the same names as the environment, e.g. `KHO_DOSSIER_API_URL = "https://…"`."""
+    path = Path(env.get("KHO_CONFIG", "kho.toml"))
+    values: dict[str, str] = {}
+    if path.is_file():
+        with path.open("rb") as handle:
+            values = {k: str(v) for k, v in tomllib.load(handle).items() if k.startswith("KHO_")}
+    elif "KHO_CONFIG" in env:
+        raise FileNotFoundError(f"KHO_CONFIG names {path}, which does not exist")
+    values.update({k: v for k, v in env.items() if k.startswith("KHO_")})
+    return values
 
 
 @dataclass(frozen=True)
@@ -15,31 +32,39 @@ class Settings:
     home: Path  # KHO_HOME: working state (embedded PostgreSQL, simulator stores, dbt target, logs)
     open_data_dir: Path  # KHO_OPEN_DATA_DIR: where published datasets go
     database_url: str | None  # KHO_DATABASE_URL: an existing PostgreSQL; unset → embedded one in home/pg
-    dossier_api_url: str | None  # KHO_DOSSIER_API_URL: the dossier system's base URL
     project_dir: Path = PROJECT_DIR  # KHO_PROJECT_DIR: where dbt_project/ and expectations/ live
     page_size: int = 2000  # KHO_PAGE_SIZE
     http_attempts: int = 6  # KHO_HTTP_ATTEMPTS
     http_timeout: float = 30.0  # KHO_HTTP_TIMEOUT (seconds)
     dbt_threads: int = 4  # KHO_DBT_THREADS
+    # Where each source system is: KHO_DOSSIER_API_URL, KHO_HEALTH_DROP_DIR, … (see ingest/sources.py)
+    locations: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-        home = Path(env.get("KHO_HOME", ".kho")).resolve()
+        values = read_config(os.environ if env is None else env)
         return cls(
-            home=home,
-            open_data_dir=Path(env.get("KHO_OPEN_DATA_DIR", "open_data")).resolve(),
-            database_url=env.get("KHO_DATABASE_URL") or None,
-            dossier_api_url=env.get("KHO_DOSSIER_API_URL") or None,
-            project_dir=Path(env.get("KHO_PROJECT_DIR", PROJECT_DIR)).resolve(),
-            page_size=int(env.get("KHO_PAGE_SIZE", 2000)),
-            http_attempts=int(env.get("KHO_HTTP_ATTEMPTS", 6)),
-            http_timeout=float(env.get("KHO_HTTP_TIMEOUT", 30)),
-            dbt_threads=int(env.get("KHO_DBT_THREADS", 4)),
+            home=Path(values.get("KHO_HOME", ".kho")).resolve(),
+            open_data_dir=Path(values.get("KHO_OPEN_DATA_DIR", "open_data")).resolve(),
+            database_url=values.get("KHO_DATABASE_URL") or None,
+            project_dir=Path(values.get("KHO_PROJECT_DIR", PROJECT_DIR)).resolve(),
+            page_size=int(values.get("KHO_PAGE_SIZE", 2000)),
+            http_attempts=int(values.get("KHO_HTTP_ATTEMPTS", 6)),
+            http_timeout=float(values.get("KHO_HTTP_TIMEOUT", 30)),
+            dbt_threads=int(values.get("KHO_DBT_THREADS", 4)),
+            locations=MappingProxyType({k: v for k, v in values.items()
+                                        if k.endswith(("_URL", "_DIR")) and v and k not in (
+                                            "KHO_DATABASE_URL", "KHO_OPEN_DATA_DIR")}),
         )
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)
+
+    def with_locations(self, **locations: str) -> Settings:
+        return replace(self, locations=MappingProxyType({**self.locations, **locations}))
+
+    def location(self, setting: str) -> str | None:
+        return self.locations.get(setting)
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -59,9 +84,8 @@ class Settings:
             "KHO_HTTP_ATTEMPTS": str(self.http_attempts),
             "KHO_HTTP_TIMEOUT": str(self.http_timeout),
             "KHO_DBT_THREADS": str(self.dbt_threads),
+            **self.locations,
         }
         if self.database_url:
             env["KHO_DATABASE_URL"] = self.database_url
-        if self.dossier_api_url:
-            env["KHO_DOSSIER_API_URL"] = self.dossier_api_url
         return env

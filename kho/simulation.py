@@ -3,34 +3,40 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from kho.settings import Settings
+from simulators.base import RunningSource, SimulationPlan
+
+# Each module has start(plan, folder, *, postgres_url) -> RunningSource; the key is the ingest source it plays.
+SIMULATOR_MODULES = {
+    "dossier": "simulators.dossier.server",
+}
 
 
-@dataclass(frozen=True)
-class SimulationPlan:
-    dossiers: int = 50_000
-    start: date = date(2024, 1, 1)
-    as_of: datetime | None = None  # None: today at 00:00, so one day's demo runs reuse one generated store
-    province: str = "long-an"
-    seed: int = 20250701
+def today_plan(scale: int, start: date, province: str = "long-an") -> SimulationPlan:
+    """A plan whose "now" is today at midnight, so one day's demo runs reuse one generated data set."""
+    return SimulationPlan(province=province, scale=scale, start=start, as_of=datetime.combine(date.today(), time()))
 
 
 @contextlib.contextmanager
-def running_simulators(settings: Settings, plan: SimulationPlan) -> Iterator[Settings]:
-    """Serve the simulators while the block runs; yield settings pointing at them."""
-    from simulators.dossier.generate import DossierSimConfig
-    from simulators.dossier.server import DossierSimulator
-    from simulators.dossier.store import DossierStore
+def running_simulators(settings: Settings, plan: SimulationPlan, postgres_url: str | None = None,
+                       only: list[str] | None = None) -> Iterator[tuple[Settings, dict[str, RunningSource]]]:
+    """Serve every simulator while the block runs; yield settings pointing each source at its simulator."""
+    from ingest.sources import sources
 
-    as_of = plan.as_of or datetime.combine(date.today(), time(0, 0))
-    config = DossierSimConfig(plan.province, plan.dossiers, plan.start, as_of, plan.seed)
-    simulator = DossierSimulator(DossierStore.open(config, settings.home / "simulators"))
-    url = simulator.start()
+    known = sources()
+    running: dict[str, RunningSource] = {}
     try:
-        yield settings.with_(dossier_api_url=url)
+        for name, module_name in SIMULATOR_MODULES.items():
+            if only is not None and name not in only:
+                continue
+            module = importlib.import_module(module_name)
+            running[name] = module.start(plan, settings.home / "simulators" / name, postgres_url=postgres_url)
+        locations = {known[name].setting: source.location for name, source in running.items()}
+        yield settings.with_locations(**locations), running
     finally:
-        simulator.stop()
+        for source in running.values():
+            source.stop()

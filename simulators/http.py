@@ -11,6 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 Handler = Callable[[dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
 
 
+class BadRequest(ValueError):
+    """The client asked for something the API does not accept (answered 400)."""
+
+
 class JsonApiServer:
     """Routes GET/PUT paths to handler functions; runs in a background thread until stopped."""
 
@@ -32,8 +36,10 @@ class JsonApiServer:
                     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
                     try:
                         status, headers, payload = handler(query, body)
-                    except ValueError as exc:
+                    except BadRequest as exc:
                         status, headers, payload = 400, {}, json.dumps({"error": str(exc)}).encode()
+                    except Exception as exc:  # a simulator bug must look like a server error, not a hang
+                        status, headers, payload = 500, {}, json.dumps({"error": repr(exc)}).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", headers.pop("Content-Type", "application/json; charset=utf-8"))
                 for name, value in headers.items():

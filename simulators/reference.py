@@ -10,6 +10,7 @@ from pathlib import Path
 
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference_data" / "admin_units"
 PRE_2025_COMMUNES = REFERENCE_DIR / "sunshine-tech_VietnamProvinces" / "Xa_2025-01-04_pre2025.csv"
+CROSSWALK = REFERENCE_DIR / "sunshine-tech_VietnamProvinces" / "BangChuyendoiDVHCmoi_cu_khong_merge.csv"
 
 
 @dataclass(frozen=True)
@@ -49,3 +50,36 @@ def pre_2025_units(province_code: str) -> tuple[tuple[District, ...], tuple[Comm
     if not districts:
         raise ValueError(f"no administrative units for province code {province_code!r} in {PRE_2025_COMMUNES}")
     return tuple(sorted(districts.values(), key=lambda d: d.code)), tuple(sorted(communes, key=lambda c: c.code))
+
+
+@dataclass(frozen=True)
+class CrosswalkRow:
+    new_code: str
+    new_name: str
+    old_code: str
+    old_name: str
+    note: str  # Nhập toàn bộ (whole) / Nhập một phần (part) / …
+
+
+def _code_in_parentheses(text: str) -> str:
+    text = _clean(text)
+    return text[text.rfind("(") + 1: text.rfind(")")] if "(" in text else ""
+
+
+@cache
+def crosswalk_from(old_province_code: str) -> tuple[CrosswalkRow, ...]:
+    """NSO's old → new commune crosswalk (1 July 2025) for the communes of one pre-2025 province."""
+    rows = []
+    with CROSSWALK.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        for row in reader:
+            if len(row) < 8 or _code_in_parentheses(row[7]) != old_province_code or not _clean(row[2]):
+                continue
+            rows.append(CrosswalkRow(_clean(row[2]), _clean(row[1]), _clean(row[4]), _clean(row[3]), _clean(row[5])))
+    return tuple(rows)
+
+
+@cache
+def post_2025_communes(old_province_code: str) -> tuple[tuple[str, str], ...]:
+    """(code, name) of the communes formed from one pre-2025 province's communes on 1 July 2025."""
+    return tuple(sorted({(r.new_code, r.new_name) for r in crosswalk_from(old_province_code)}))

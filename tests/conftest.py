@@ -19,9 +19,9 @@ import pytest
 from kho.settings import Settings
 from kho.warehouse import Warehouse, ensure_database, start_embedded, stop_embedded
 from simulators.dossier.generate import DossierSimConfig
-from simulators.dossier.server import DOSSIERS_PATH, DossierSimulator
-from simulators.dossier.store import DossierStore
+from simulators.dossier.server import DOSSIERS_PATH, DossierSimulator, build_store
 from simulators.faults import Faults
+from simulators.store import RecordStore
 
 # Small enough to build in a second, big enough for every status, channel and a few late dossiers.
 TEST_SIM = DossierSimConfig(province="long-an", dossiers=3000, start=date(2024, 1, 1),
@@ -53,12 +53,12 @@ def warehouse(pg_server: Warehouse) -> Iterator[Warehouse]:
 
 
 @pytest.fixture(scope="session")
-def simulator_store(tmp_path_factory: pytest.TempPathFactory) -> DossierStore:
-    return DossierStore.open(TEST_SIM, tmp_path_factory.mktemp("simulators"))
+def simulator_store(tmp_path_factory: pytest.TempPathFactory) -> RecordStore:
+    return build_store(TEST_SIM, tmp_path_factory.mktemp("simulators"))
 
 
 @pytest.fixture(scope="session")
-def _running_simulator(simulator_store: DossierStore) -> Iterator[DossierSimulator]:
+def _running_simulator(simulator_store: RecordStore) -> Iterator[DossierSimulator]:
     simulator = DossierSimulator(simulator_store)
     simulator.start()
     yield simulator

@@ -96,7 +96,7 @@ def test_rerun_is_idempotent(settings: Settings, warehouse: Warehouse) -> None:
     assert first.success and second.success, (first.error, second.error)
     assert {t: query(warehouse, f"select count(*) from {t}")[0][0] for t in tables} == counts_after_first
     assert mart_kpis(warehouse, "shared_dossier_kpis_monthly") == mart_after_first
-    rerun = second.ingests["dossier"]
+    rerun = second.ingests["dossier.dossiers"]
     assert rerun["inserted"] == rerun["updated"] == 0  # only records at the watermark are read again
     assert rerun["received"] == rerun["loaded"] + rerun["quarantined"] + rerun["duplicates"]
 
@@ -107,8 +107,8 @@ def test_malformed_records_are_quarantined_with_their_reason(settings: Settings,
 
     summary = run_pipeline(settings)
 
-    result = summary.ingests["dossier"]
-    assert result["quarantined"] > 0
+    result = summary.ingests["dossier.dossiers"]
+    assert result["quarantined"] > 0, (summary.error, result)
     assert result["received"] == result["loaded"] + result["quarantined"] + result["duplicates"]
     assert query(warehouse, "select count(*) from raw.dossier__dossiers")[0][0] == result["loaded"]
     reasons = [r for (r,) in query(warehouse, "select reason from raw._quarantine")]
