@@ -48,6 +48,9 @@ class Collection:
     corrupt: Callable[[dict, Faults], dict] | None = None  # record faults specific to this entity
     drift: Drift | None = None
     change: Callable[[dict], None] = lambda record: None  # what an update during a read changes
+    # Serve each stored record as these records instead (a dossier's processing log, one row per step);
+    # paging still counts stored records.
+    expand: Callable[[dict], list[dict]] | None = None
 
 
 def encode_cursor(updated_at: str, key: str) -> str:
@@ -135,15 +138,18 @@ class PagedApiSimulator:
 
         bodies = []
         for _, _, text in rows:
-            if faults.touches_records:
-                record = json.loads(text)
-                if collection.corrupt is not None:
-                    record = collection.corrupt(record, faults)
-                if faults.drift and collection.drift is not None:
-                    record = collection.drift.apply(record)
+            if collection.expand is None and not faults.touches_records:
+                bodies.append(text)
+                continue
+            served = collection.expand(json.loads(text)) if collection.expand else [json.loads(text)]
+            for record in served:
+                if faults.touches_records:
+                    if collection.corrupt is not None:
+                        record = collection.corrupt(record, faults)
+                    if faults.drift and collection.drift is not None:
+                        record = collection.drift.apply(record)
                 # ASCII escapes: a broken record may hold a lone surrogate, which only a JSON escape can carry.
-                text = json.dumps(record)
-            bodies.append(text)
+                bodies.append(json.dumps(record))
 
         next_url = None
         if len(rows) == page_size:

@@ -19,13 +19,13 @@ import pytest
 from kho.settings import Settings
 from kho.warehouse import Warehouse, ensure_database, start_embedded, stop_embedded
 from simulators.dossier.generate import DossierSimConfig
-from simulators.dossier.server import DOSSIERS_PATH, DossierSimulator, build_store
+from simulators.dossier.server import DOSSIERS_PATH, DossierSimulator, DossierStores, build_stores
 from simulators.faults import Faults
-from simulators.store import RecordStore
 
-# Small enough to build in a second, big enough for every status, channel and a few late dossiers.
-TEST_SIM = DossierSimConfig(province="long-an", dossiers=3000, start=date(2024, 1, 1),
-                            as_of=datetime(2025, 6, 30, 17, 0), seed=7)
+# Small enough to build in a second, big enough for every status and channel, late dossiers (2019–2021),
+# and both sides of the 1 July 2025 reorganisation.
+TEST_SIM = DossierSimConfig(province="long-an", dossiers=3000, start=date(2019, 1, 1),
+                            as_of=datetime(2025, 12, 31, 17, 0), seed=7)
 
 
 @pytest.fixture(scope="session")
@@ -53,13 +53,13 @@ def warehouse(pg_server: Warehouse) -> Iterator[Warehouse]:
 
 
 @pytest.fixture(scope="session")
-def simulator_store(tmp_path_factory: pytest.TempPathFactory) -> RecordStore:
-    return build_store(TEST_SIM, tmp_path_factory.mktemp("simulators"))
+def simulator_stores(tmp_path_factory: pytest.TempPathFactory) -> DossierStores:
+    return build_stores(TEST_SIM, tmp_path_factory.mktemp("simulators"))
 
 
 @pytest.fixture(scope="session")
-def _running_simulator(simulator_store: RecordStore) -> Iterator[DossierSimulator]:
-    simulator = DossierSimulator(simulator_store)
+def _running_simulator(simulator_stores: DossierStores) -> Iterator[DossierSimulator]:
+    simulator = DossierSimulator(simulator_stores)
     simulator.start()
     yield simulator
     simulator.stop()

@@ -1,37 +1,46 @@
 """The dossier system (one-stop shop and public-service portal): what Kho extracts from it.
 
-| entity   | key    | cursor      | raw table               |
-|----------|--------|-------------|-------------------------|
-| dossiers | MaHoSo | NgayCapNhat | raw.dossier__dossiers   |
+| entity       | key    | cursor      | raw table                   |
+|--------------|--------|-------------|-----------------------------|
+| procedures   | MaTTHC | NgayCapNhat | raw.dossier__procedures     |
+| dossiers     | MaHoSo | NgayCapNhat | raw.dossier__dossiers       |
+| status_steps | IdBuoc | NgayCapNhat | raw.dossier__status_steps   |
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 from ingest.contract import Contract
-from ingest.dossier.client import dossier_pages
-from ingest.dossier.contract import DOSSIERS
+from ingest.dossier.client import pages
+from ingest.dossier.contract import DOSSIERS, PROCEDURES, STATUS_STEPS
 from ingest.http import RetryPolicy
-from ingest.load import LoadResult, load
+from ingest.load import LoadResult, Progress, load
 from ingest.sources import LoadOptions, Source
 
-ENTITIES: dict[str, Contract] = {"dossiers": DOSSIERS}
+ENTITIES: dict[str, Contract] = {"procedures": PROCEDURES, "dossiers": DOSSIERS, "status_steps": STATUS_STEPS}
 
 
-def load_dossiers(conninfo: str, base_url: str, *, page_size: int = 2000, policy: RetryPolicy | None = None,
-                  lookback: timedelta = timedelta(0), progress: Callable[[int], None] | None = None) -> LoadResult:
-    """Load every dossier changed since the stored watermark into raw.dossier__dossiers."""
-    return load(conninfo, DOSSIERS,
-                lambda since: dossier_pages(base_url, since, page_size=page_size, policy=policy),
+def load_entity(conninfo: str, base_url: str, entity: str, *, page_size: int = 2000,
+                policy: RetryPolicy | None = None, lookback: timedelta = timedelta(0),
+                progress: Progress | None = None) -> LoadResult:
+    """Load every record of one entity changed since its watermark into raw.dossier__<entity>."""
+    return load(conninfo, ENTITIES[entity],
+                lambda since: pages(base_url, entity, since, page_size=page_size, policy=policy),
                 lookback=lookback, progress=progress)
 
 
+def load_dossiers(conninfo: str, base_url: str, **options: object) -> LoadResult:
+    return load_entity(conninfo, base_url, "dossiers", **options)  # type: ignore[arg-type]
+
+
 def load_all(conninfo: str, base_url: str, options: LoadOptions) -> list[LoadResult]:
-    progress = (lambda n: options.progress("dossiers", n)) if options.progress else None
-    return [load_dossiers(conninfo, base_url, page_size=options.page_size, policy=options.policy,
-                          lookback=options.lookback, progress=progress)]
+    results = []
+    for entity in ENTITIES:
+        progress = (lambda n, entity=entity: options.progress(entity, n)) if options.progress else None
+        results.append(load_entity(conninfo, base_url, entity, page_size=options.page_size, policy=options.policy,
+                                   lookback=options.lookback, progress=progress))
+    return results
 
 
 SOURCE = Source(

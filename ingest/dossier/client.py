@@ -10,7 +10,11 @@ from ingest.api import paged_records
 from ingest.contract import VN_TZ
 from ingest.http import RetryPolicy
 
-DOSSIERS_PATH = "/api/v1/dossiers"
+PATHS = {
+    "procedures": "/api/v1/procedures",
+    "dossiers": "/api/v1/dossiers",
+    "status_steps": "/api/v1/dossier-status-history",
+}
 
 
 def portal_timestamp(moment: datetime) -> str:
@@ -18,8 +22,8 @@ def portal_timestamp(moment: datetime) -> str:
     return moment.astimezone(VN_TZ).strftime("%Y%m%d%H%M%S")
 
 
-def dossier_pages(base_url: str, since: datetime | None, *, page_size: int = 2000,
-                  policy: RetryPolicy | None = None) -> Iterator[list[Any]]:
-    """Yield pages of raw dossier records, each left undecoded until the contract reads it."""
-    return paged_records(base_url, DOSSIERS_PATH, since, source="dossier", format_since=portal_timestamp,
+def pages(base_url: str, entity: str, since: datetime | None, *, page_size: int = 2000,
+          policy: RetryPolicy | None = None) -> Iterator[list[Any]]:
+    """Yield pages of raw records of one entity, each left undecoded until the contract reads it."""
+    return paged_records(base_url, PATHS[entity], since, source="dossier", format_since=portal_timestamp,
                          page_size=page_size, policy=policy)

@@ -41,3 +41,45 @@ DOSSIERS = Contract(
         Field("NgayCapNhat", "timestamp", required=True),
     ),
 )
+
+SERVICE_LEVELS = frozenset({"TOAN_TRINH", "MOT_PHAN", "KHONG"})  # full online / partial online / none (Decree 42/2022)
+
+PROCEDURES = Contract(
+    source="dossier",
+    entity="procedures",
+    key="MaTTHC",
+    cursor="NgayCapNhat",
+    description="The procedure catalogue (thủ tục hành chính) with each procedure's online service level.",
+    fields=(
+        Field("MaTTHC", "text", required=True, pattern=PROCEDURE_CODE, max_length=60),
+        Field("TenTTHC", "text", required=True, max_length=1000),
+        Field("TenLinhVuc", "text", max_length=500),
+        Field("CapThucHien", "text", allowed=frozenset({"Cấp Tỉnh", "Cấp Huyện", "Cấp Xã"})),
+        Field("ThoiHanGiaiQuyet", "integer", minimum=0),
+        Field("PhiLePhi", "numeric", minimum=0),
+        Field("MucDoDVC", "text", required=True, allowed=SERVICE_LEVELS),
+        Field("LichSuMucDo", "json"),
+        Field("NgayCapNhat", "timestamp", required=True),
+    ),
+)
+
+STATUS_STEPS = Contract(
+    source="dossier",
+    entity="status_steps",
+    key="IdBuoc",
+    cursor="NgayCapNhat",
+    description="Each dossier's processing log: one row per step (received, reviewed, approved, returned).",
+    fields=(
+        Field("IdBuoc", "text", required=True, pattern=rf"{DOSSIER_CODE}-B\d{{1,2}}", max_length=70),
+        Field("MaHoSo", "text", required=True, pattern=DOSSIER_CODE, max_length=60),
+        Field("ThuTu", "smallint", required=True, minimum=1),
+        Field("TenBuoc", "text", required=True, max_length=500),
+        Field("DonViXuLy", "text", max_length=500),
+        Field("CanBoXuLy", "text", max_length=200, personal=True),
+        Field("TrangThai", "smallint", required=True, allowed=STATUSES),
+        Field("ThoiGianBatDau", "timestamp", required=True),
+        Field("ThoiGianKetThuc", "timestamp"),
+        Field("HanXuLy", "timestamp"),
+        Field("NgayCapNhat", "timestamp", required=True),
+    ),
+)

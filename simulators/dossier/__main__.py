@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from simulators.dossier.generate import DossierSimConfig
-from simulators.dossier.server import DossierSimulator, build_store
+from simulators.dossier.server import DossierSimulator, build_stores
 
 
 def main() -> None:
@@ -22,7 +22,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path(".kho/simulators"))
     args = parser.parse_args()
     config = DossierSimConfig(args.province, args.dossiers, args.start, args.as_of, args.seed)
-    simulator = DossierSimulator(build_store(config, args.data_dir), host=args.host, port=args.port)
+    simulator = DossierSimulator(build_stores(config, args.data_dir), host=args.host, port=args.port)
     print(f"dossier simulator serving {config.dossiers} dossiers at {simulator.url}", flush=True)
     simulator.server.serve_forever()
 

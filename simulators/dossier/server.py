@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from simulators.api import Collection, Drift, PagedApiSimulator
 from simulators.base import RunningSource, SimulationPlan
-from simulators.dossier.generate import TIMESTAMP_FORMAT, DossierSimConfig, generate
+from simulators.dossier.generate import TIMESTAMP_FORMAT, DossierSimConfig, generate, procedure_records, status_steps
 from simulators.faults import Faults, stable_fraction
 from simulators.http import BadRequest
 from simulators.store import RecordStore
 
 DOSSIERS_PATH = "/api/v1/dossiers"
+PROCEDURES_PATH = "/api/v1/procedures"
+STATUS_HISTORY_PATH = "/api/v1/dossier-status-history"
 PORTAL_TZ = timezone(timedelta(hours=7))  # the portal speaks local time without an offset
 MALFORMATIONS = ("bad_date", "missing_key", "wrong_type", "overlong_text", "bad_code", "nfd_text",
                  "invalid_unicode")
@@ -76,21 +79,71 @@ def dossier_collection(store: RecordStore) -> Collection:
     )
 
 
+def corrupt_procedure(record: dict, faults: Faults) -> dict:
+    code = str(record.get("MaTTHC"))
+    if faults.malformed_rate and stable_fraction("procedure", "malformed", code) < faults.malformed_rate:
+        record["ThoiHanGiaiQuyet"] = "mười lăm ngày"
+    return record
+
+
+def corrupt_step(record: dict, faults: Faults) -> dict:
+    key = str(record.get("IdBuoc"))
+    if faults.malformed_rate and stable_fraction("step", "malformed", key) < faults.malformed_rate:
+        record["ThoiGianBatDau"] = "31/02/2024 08:00"
+    return record
+
+
+def procedure_collection(store: RecordStore) -> Collection:
+    return Collection(path=PROCEDURES_PATH, store=store, key="MaTTHC", cursor="NgayCapNhat", later=a_minute_after,
+                      parse_since=parse_since, corrupt=corrupt_procedure,
+                      drift=Drift(renamed=("PhiLePhi", "LePhi"), added=("CoQuanCongBo", "UBND tỉnh"),
+                                  removed="CapThucHien"))
+
+
+def status_history_collection(dossiers: RecordStore) -> Collection:
+    return Collection(path=STATUS_HISTORY_PATH, store=dossiers, key="MaHoSo", cursor="NgayCapNhat",
+                      later=a_minute_after, parse_since=parse_since, corrupt=corrupt_step,
+                      drift=Drift(renamed=("DonViXuLy", "TenDonViXuLy"), added=("GhiChu", ""), removed="HanXuLy"),
+                      change=touch_dossier, expand=status_steps)
+
+
+@dataclass
+class DossierStores:
+    dossiers: RecordStore
+    procedures: RecordStore
+
+
+def build_stores(config: DossierSimConfig, folder: Path) -> DossierStores:
+    return DossierStores(
+        RecordStore.build(folder / f"dossiers-{config.key()}.sqlite", lambda: generate(config),
+                          key="MaHoSo", cursor="NgayCapNhat"),
+        RecordStore.build(folder / f"procedures-{config.key()}.sqlite", lambda: procedure_records(config),
+                          key="MaTTHC", cursor="NgayCapNhat"),
+    )
+
+
 def build_store(config: DossierSimConfig, folder: Path) -> RecordStore:
-    return RecordStore.build(folder / f"dossiers-{config.key()}.sqlite", lambda: generate(config),
-                             key="MaHoSo", cursor="NgayCapNhat")
+    """The dossiers alone (tests that need nothing else)."""
+    return build_stores(config, folder).dossiers
 
 
 class DossierSimulator(PagedApiSimulator):
-    def __init__(self, store: RecordStore, faults: Faults | None = None, host: str = "127.0.0.1",
+    """The dossier system: dossiers, and (when given its stores) the procedure catalogue and status history."""
+
+    def __init__(self, store: RecordStore | DossierStores, faults: Faults | None = None, host: str = "127.0.0.1",
                  port: int = 0) -> None:
-        super().__init__([dossier_collection(store)], faults, host, port)
-        self.store = store
+        stores = store if isinstance(store, DossierStores) else None
+        dossiers = stores.dossiers if stores else store
+        collections = [dossier_collection(dossiers)]
+        if stores:
+            collections += [procedure_collection(stores.procedures), status_history_collection(dossiers)]
+        super().__init__(collections, faults, host, port)
+        self.store = dossiers
 
 
 def start(plan: SimulationPlan, folder: Path, *, postgres_url: str | None = None) -> RunningSource:
     config = DossierSimConfig(plan.province, plan.scale, plan.start, plan.as_of, plan.seed)
-    simulator = DossierSimulator(build_store(config, folder))
+    simulator = DossierSimulator(build_stores(config, folder))
     url = simulator.start()
     return RunningSource("dossier", url, f"dossier system API at {url} · {plan.scale:,} dossiers",
                          simulator.stop, simulator)

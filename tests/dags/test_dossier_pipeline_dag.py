@@ -43,7 +43,10 @@ def test_dags_test_runs_the_pipeline_into_the_warehouse(tmp_path: Path, settings
     raw = query(warehouse, "select count(*) from raw.dossier__dossiers")[0][0]
     assert raw == 3000
     assert query(warehouse, "select sum(dossiers_received) from marts.shared_dossier_kpis_monthly")[0][0] == raw
-    assert query(warehouse, "select status, received, loaded from ingest.load_log") == [("succeeded", 3000, 3000)]
+    assert query(warehouse, "select status, received, loaded from ingest.load_log where entity = 'dossiers'") == [
+        ("succeeded", 3000, 3000)]
+    assert query(warehouse, "select count(*) from raw.dossier__procedures")[0][0] == 1758
+    assert query(warehouse, "select count(distinct ma_ho_so) from raw.dossier__status_steps")[0][0] == 3000
     latest = settings.open_data_dir / "dossier-kpis-monthly" / "latest"
     assert {p.name for p in latest.iterdir()} == {"dossier-kpis-monthly.csv", "dossier-kpis-monthly.parquet",
                                                  "datapackage.json"}

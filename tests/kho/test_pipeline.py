@@ -111,14 +111,14 @@ def test_malformed_records_are_quarantined_with_their_reason(settings: Settings,
     assert result["quarantined"] > 0, (summary.error, result)
     assert result["received"] == result["loaded"] + result["quarantined"] + result["duplicates"]
     assert query(warehouse, "select count(*) from raw.dossier__dossiers")[0][0] == result["loaded"]
-    reasons = [r for (r,) in query(warehouse, "select reason from raw._quarantine")]
+    reasons = [r for (r,) in query(warehouse, "select reason from raw._quarantine where entity = 'dossiers'")]
     assert len(reasons) == result["quarantined"]
     for expected_reason in ("MaHoSo: required field is missing", "KenhThucHien: expected an integer",
                             "MaCoQuanTiepNhan: 'SỞ-TƯ-PHÁP' does not match the expected format",
                             "NgayTiepNhan:", "TenTTHC: "):
         assert any(expected_reason in reason for reason in reasons), expected_reason
     logged = query(warehouse, "select received, loaded, quarantined, duplicates from ingest.load_log "
-                              "where status = 'succeeded'")
+                              "where status = 'succeeded' and entity = 'dossiers'")
     assert logged == [(result["received"], result["loaded"], result["quarantined"], result["duplicates"])]
     # The pipeline carries on with the good records.
     assert summary.success, summary.error
