@@ -124,6 +124,8 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
                  " cursor_value timestamptz) on commit drop")
     cursor_index = columns.index(contract.field(contract.cursor).column)
     max_cursor = result.watermark_before
+    first_drifted = None  # earliest cursor among records that arrived with fields added or missing
+    field_count = len(contract.fields)
     seen_fields: set[str] = set()
     seq = 0
     copy_batch = f"copy _batch ({', '.join(columns)}, _extra, _seq) from stdin"
@@ -149,6 +151,9 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
                     cursor_value = values[cursor_index]
                     if max_cursor is None or cursor_value > max_cursor:
                         max_cursor = cursor_value
+                    if (extra or len(decoded) - len(extra) < field_count) and (
+                            first_drifted is None or cursor_value < first_drifted):
+                        first_drifted = cursor_value
                     values.append(json.dumps(extra, ensure_ascii=False, default=str) if extra else None)
                     values.append(seq)
                     batch_copy.write_row(values)
@@ -210,6 +215,16 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
         """,
         (result.load_id, contract.source, contract.entity),
     ).fetchone()[0]
+    # Likewise a drift not seen on the previous load: records landed with a field missing (null) or new
+    # (in _extra); the next run reads them once more, so a source that reverts or fixes them is taken whole.
+    # The same drift again on that run is the source's new normal: the watermark moves on.
+    previous_drift = conn.execute(
+        "select coalesce(drift, '{}'::jsonb) from ingest.load_log where source = %s and entity = %s"
+        " and status = 'succeeded' order by load_id desc limit 1",
+        (contract.source, contract.entity),
+    ).fetchone()
+    if result.drift and result.drift != (previous_drift[0] if previous_drift else {}) and first_drifted is not None:
+        first_seen = first_drifted if first_seen is None else min(first_seen, first_drifted)
     if first_seen is not None and max_cursor is not None and first_seen < max_cursor:
         max_cursor = max(first_seen, result.watermark_before) if result.watermark_before else first_seen
     result.watermark_after = max_cursor
