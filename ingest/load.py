@@ -77,18 +77,21 @@ def load(
     lookback: timedelta = timedelta(0),
     progress: Progress | None = None,
     before_commit: BeforeCommit | None = None,
+    note: str = "",
+    advance_watermark: bool = True,
 ) -> LoadResult:
-    """Load everything the source changed since the watermark, or nothing at all."""
+    """Load everything the source changed since the watermark, or nothing at all. `note` is logged with it;
+    a load that does not read the source (a quarantine replay) leaves the watermark alone."""
     started = time.perf_counter()
     with psycopg.connect(conninfo, autocommit=True) as conn:
         bootstrap(conn)
         ensure_raw_table(conn, contract)
         load_id = conn.execute("select nextval('ingest.load_id_seq')").fetchone()[0]
-        result = LoadResult(contract.source, contract.entity, load_id)
+        result = LoadResult(contract.source, contract.entity, load_id, message=note)
         started_at = conn.execute("select now()").fetchone()[0]
         try:
             with conn.transaction():
-                _load_in_transaction(conn, contract, extract, result, lookback, progress)
+                _load_in_transaction(conn, contract, extract, result, lookback, progress, advance_watermark)
                 if before_commit is not None:
                     before_commit(conn, result)
                 result.seconds = time.perf_counter() - started
@@ -96,7 +99,7 @@ def load(
         except Exception as exc:
             result.status = "failed"
             result.seconds = time.perf_counter() - started
-            result.message = f"{type(exc).__name__}: {exc}"
+            result.message = f"{note + ': ' if note else ''}{type(exc).__name__}: {exc}"
             result.watermark_after = result.watermark_before
             _log(conn, result, started_at)
             raise IngestError(
@@ -107,7 +110,7 @@ def load(
 
 
 def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: Extract, result: LoadResult,
-                         lookback: timedelta, progress: Progress | None) -> None:
+                         lookback: timedelta, progress: Progress | None, advance_watermark: bool) -> None:
     # One loader per entity at a time: a second one waits here instead of interleaving merges.
     conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"kho.ingest.{contract.table}",))
     row = conn.execute(
@@ -227,8 +230,10 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
         first_seen = first_drifted if first_seen is None else min(first_seen, first_drifted)
     if first_seen is not None and max_cursor is not None and first_seen < max_cursor:
         max_cursor = max(first_seen, result.watermark_before) if result.watermark_before else first_seen
+    if not advance_watermark:
+        max_cursor = result.watermark_before
     result.watermark_after = max_cursor
-    if max_cursor is not None:
+    if max_cursor is not None and advance_watermark:
         conn.execute(
             """
             insert into ingest.watermarks (source, entity, cursor_value, load_id) values (%s, %s, %s, %s)

@@ -258,6 +258,77 @@ def simulate(
             threading.Event().wait()
 
 
+quarantine_app = typer.Typer(help="What ingest refused, why, and replaying it once the cause is fixed.",
+                             no_args_is_help=False, invoke_without_command=True)
+app.add_typer(quarantine_app, name="quarantine")
+
+
+@quarantine_app.callback()
+def quarantine_list(ctx: typer.Context) -> None:
+    """List quarantined records grouped by source, entity and problem, with what to do about each."""
+    if ctx.invoked_subcommand:
+        return
+    from ingest.quarantine import advice_for, summary
+    from kho.warehouse import open_warehouse
+
+    with open_warehouse(Settings.from_env()) as warehouse:
+        groups = summary(warehouse.url)
+    if not groups:
+        console.print("[green]Nothing is quarantined.[/]")
+        return
+    table = Table(title="Quarantined records (raw._quarantine)")
+    for column in ("source.entity", "problem", "pending", "replayed", "last seen", "what to do"):
+        table.add_column(column, overflow="fold")
+    for g in groups:
+        table.add_row(f"{g.source}.{g.entity}", g.problem, f"{g.pending:,}", f"{g.replayed:,}",
+                      f"{g.last_seen:%Y-%m-%d %H:%M}", advice_for(g.problem))
+    console.print(table)
+    console.print("Details: kho quarantine show SOURCE[.ENTITY] [--reason TEXT] · "
+                  "after fixing the cause: kho quarantine replay SOURCE[.ENTITY]")
+
+
+@quarantine_app.command("show")
+def quarantine_show(
+    target: Annotated[str, typer.Argument(help="SOURCE or SOURCE.ENTITY, e.g. dossier.dossiers")],
+    reason: Annotated[str | None, typer.Option(help="Only records whose reason contains this text.")] = None,
+    limit: Annotated[int, typer.Option(help="How many records to show.")] = 5,
+) -> None:
+    """Show quarantined records: key, reason, what to do, and the payload as the source sent it."""
+    from ingest.quarantine import advice_for, records
+    from kho.warehouse import open_warehouse
+
+    source, _, entity = target.partition(".")
+    with open_warehouse(Settings.from_env()) as warehouse:
+        found = records(warehouse.url, source, entity or None, reason, limit)
+    for record in found:
+        state = f"replayed in load {record.replayed_load_id}" if record.replayed_load_id else "pending"
+        console.rule(f"#{record.quarantine_id} · key {record.record_key or '(none)'} · load {record.load_id} · {state}")
+        console.print(f"[red]Reason:[/] {record.reason}")
+        console.print(f"[yellow]What to do:[/] {advice_for(record.reason)}")
+        console.print(f"Payload: {record.payload[:600]}{'…' if len(record.payload) > 600 else ''}", markup=False)
+    if not found:
+        console.print("No quarantined record matches.")
+
+
+@quarantine_app.command("replay")
+def quarantine_replay(
+    target: Annotated[str, typer.Argument(help="SOURCE or SOURCE.ENTITY")],
+) -> None:
+    """Run pending quarantined records through the current contract; those that pass are loaded."""
+    from ingest.quarantine import replay
+    from ingest.sources import source as find_source
+    from kho.warehouse import open_warehouse
+
+    name, _, entity = target.partition(".")
+    spec = find_source(name)
+    entities = [entity] if entity else list(spec.entities)
+    with open_warehouse(Settings.from_env()) as warehouse:
+        for entity_name in entities:
+            result = replay(warehouse.url, spec.entities[entity_name])
+            console.print(f"{name}.{entity_name}: replayed {result.received:,} · loaded {result.loaded:,} · "
+                          f"still quarantined {result.quarantined:,} (load {result.load_id})")
+
+
 def main() -> None:
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
