@@ -65,6 +65,10 @@ def _text(value: Any) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
+INTEGER_RANGES = {"smallint": (-(2**15), 2**15 - 1), "integer": (-(2**31), 2**31 - 1),
+                  "bigint": (-(2**63), 2**63 - 1)}
+
+
 def _integer(value: Any) -> int:
     if isinstance(value, bool):
         raise Invalid(f"expected an integer, got boolean {value!r}")
@@ -77,6 +81,19 @@ def _integer(value: Any) -> int:
     raise Invalid(f"expected an integer, got {type(value).__name__} {value!r:.60}")
 
 
+def _ranged(kind: str) -> Callable[[Any], int]:
+    low, high = INTEGER_RANGES[kind]
+
+    def convert(value: Any) -> int:
+        number = _integer(value)
+        if not low <= number <= high:
+            # Out of the column's range, PostgreSQL would abort the whole COPY.
+            raise Invalid(f"{number} is out of range for a {kind} ({low}…{high})")
+        return number
+
+    return convert
+
+
 def _numeric(value: Any) -> Decimal:
     if isinstance(value, bool):
         raise Invalid(f"expected a number, got boolean {value!r}")
@@ -86,6 +103,8 @@ def _numeric(value: Any) -> Decimal:
         raise Invalid(f"expected a number, got {value!r:.60}") from None
     if not number.is_finite():
         raise Invalid(f"expected a finite number, got {value!r:.60}")
+    if abs(number.adjusted()) > 1000:  # PostgreSQL's numeric would overflow and abort the COPY
+        raise Invalid(f"{value!r:.60} is too large or too small a number")
     return number
 
 
@@ -141,7 +160,8 @@ def _json(value: Any) -> str:
 
 
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    "text": _text, "smallint": _integer, "integer": _integer, "bigint": _integer, "numeric": _numeric,
+    "text": _text, "smallint": _ranged("smallint"), "integer": _ranged("integer"), "bigint": _ranged("bigint"),
+    "numeric": _numeric,
     "boolean": _boolean, "timestamp": parse_timestamp, "date": _date, "json": _json,
 }
 

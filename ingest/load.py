@@ -13,7 +13,9 @@ from typing import Any
 import msgspec
 import psycopg
 
+from ingest.columnar import compile_columnar
 from ingest.contract import PG_TYPES, Contract, Invalid
+from ingest.render import compile_renderer, copy_text, extra_text
 from ingest.schema import bootstrap, ensure_raw_table
 
 # A page is a list of records: raw JSON bytes from an API, or dicts already read from a file or a database.
@@ -79,9 +81,11 @@ def load(
     before_commit: BeforeCommit | None = None,
     note: str = "",
     advance_watermark: bool = True,
+    fast: bool = True,
 ) -> LoadResult:
     """Load everything the source changed since the watermark, or nothing at all. `note` is logged with it;
-    a load that does not read the source (a quarantine replay) leaves the watermark alone."""
+    a load that does not read the source (a quarantine replay) leaves the watermark alone. `fast=False` checks
+    every record with the contract alone (slower; the reference the fast paths are tested against)."""
     started = time.perf_counter()
     with psycopg.connect(conninfo, autocommit=True) as conn:
         bootstrap(conn)
@@ -91,7 +95,7 @@ def load(
         started_at = conn.execute("select now()").fetchone()[0]
         try:
             with conn.transaction():
-                _load_in_transaction(conn, contract, extract, result, lookback, progress, advance_watermark)
+                _load_in_transaction(conn, contract, extract, result, lookback, progress, advance_watermark, fast)
                 if before_commit is not None:
                     before_commit(conn, result)
                 result.seconds = time.perf_counter() - started
@@ -109,8 +113,20 @@ def load(
     return result
 
 
+def _slow_render(contract: Contract) -> Callable[[Any], tuple[str, Any, dict | None]]:
+    """The contract's own validation, rendered: the reference the fast paths are held to."""
+    cursor_index = contract.columns.index(contract.field(contract.cursor).column)
+
+    def render(record: Any) -> tuple[str, Any, dict | None]:
+        values, extra = contract.validate(record)
+        return "\t".join(copy_text(v) for v in values), values[cursor_index], extra or None
+
+    return render
+
+
 def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: Extract, result: LoadResult,
-                         lookback: timedelta, progress: Progress | None, advance_watermark: bool) -> None:
+                         lookback: timedelta, progress: Progress | None, advance_watermark: bool,
+                         fast: bool) -> None:
     # One loader per entity at a time: a second one waits here instead of interleaving merges.
     conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"kho.ingest.{contract.table}",))
     row = conn.execute(
@@ -125,20 +141,37 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
     conn.execute(f"create temp table _batch ({column_types}, _extra jsonb, _seq bigint) on commit drop")
     conn.execute("create temp table _rejects (record_key text, reason text, payload text, payload_sha256 text,"
                  " cursor_value timestamptz) on commit drop")
-    cursor_index = columns.index(contract.field(contract.cursor).column)
     max_cursor = result.watermark_before
     first_drifted = None  # earliest cursor among records that arrived with fields added or missing
     field_count = len(contract.fields)
     seen_fields: set[str] = set()
     seq = 0
-    copy_batch = f"copy _batch ({', '.join(columns)}, _extra, _seq) from stdin"
+    batch_columns = f"_batch ({', '.join(columns)}, _extra, _seq)"
+    copy_text_rows = f"copy {batch_columns} from stdin"
+    copy_csv_rows = f"copy {batch_columns} from stdin with (format csv)"
+    render = compile_renderer(contract)
+    columnar = compile_columnar(contract) if fast else None
+    all_fields = [f.name for f in contract.fields]
+    def prepare(page: Page, first: int) -> Any:
+        return columnar(page, first) if columnar is not None else None
+
     with conn.cursor() as cur:
-        for page in extract(since):
-            rejects: list[tuple[str | None, str, Any, Any]] = []
-            # One COPY per page: a connection carries one COPY at a time, and rejects go in after it.
-            with cur.copy(copy_batch) as batch_copy:
-                for record in page:
-                    seq += 1
+        for page, handled in read_ahead(extract(since), prepare):
+            first = seq + 1
+            seq += len(page)
+            if handled is not None:
+                with cur.copy(copy_csv_rows) as copy:
+                    copy.write(handled.csv)
+                seen_fields.update(all_fields)
+                if handled.max_cursor is not None and (max_cursor is None or handled.max_cursor > max_cursor):
+                    max_cursor = handled.max_cursor
+                todo = [(first + i, page[i]) for i in handled.leftovers]
+            else:
+                todo = list(enumerate(page, start=first))
+            if todo:
+                lines: list[str] = []
+                rejects: list[tuple[str | None, str, Any, Any]] = []
+                for record_seq, record in todo:
                     try:
                         decoded = record if isinstance(record, dict) else _decode(record)
                     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
@@ -147,26 +180,26 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
                     if isinstance(decoded, dict):
                         seen_fields.update(decoded)
                     try:
-                        values, extra = contract.validate(decoded)
+                        values, cursor_value, extra = (render if fast else _slow_render(contract))(decoded)
                     except Invalid as exc:
                         rejects.append((contract.key_of(decoded), str(exc), record, contract.cursor_of(decoded)))
                         continue
-                    cursor_value = values[cursor_index]
                     if max_cursor is None or cursor_value > max_cursor:
                         max_cursor = cursor_value
-                    if (extra or len(decoded) - len(extra) < field_count) and (
+                    if (extra or (isinstance(decoded, dict) and len(decoded) < field_count)) and (
                             first_drifted is None or cursor_value < first_drifted):
                         first_drifted = cursor_value
-                    values.append(json.dumps(extra, ensure_ascii=False, default=str) if extra else None)
-                    values.append(seq)
-                    batch_copy.write_row(values)
-            if rejects:
-                result.quarantined += len(rejects)
-                with cur.copy("copy _rejects from stdin") as reject_copy:
-                    for key, reason, record, cursor_value in rejects:
-                        payload = _payload_text(record)
-                        digest = hashlib.sha256(payload.encode("utf-8", "backslashreplace")).hexdigest()
-                        reject_copy.write_row((key, reason, payload, digest, cursor_value))
+                    lines.append(f"{values}\t{extra_text(extra)}\t{record_seq}\n")
+                if lines:
+                    with cur.copy(copy_text_rows) as copy:
+                        copy.write("".join(lines))
+                if rejects:
+                    result.quarantined += len(rejects)
+                    with cur.copy("copy _rejects from stdin") as reject_copy:
+                        for key, reason, record, cursor_value in rejects:
+                            payload = _payload_text(record)
+                            digest = hashlib.sha256(payload.encode("utf-8", "backslashreplace")).hexdigest()
+                            reject_copy.write_row((key, reason, payload, digest, cursor_value))
             if progress:
                 progress(seq)
     result.received = seq
@@ -175,27 +208,17 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
         result.drift = {k: v for k, v in drift.items() if v}
 
     key_column = contract.field(contract.key).column
-    cursor_column = contract.field(contract.cursor).column
-    assignments = ", ".join(f"{c} = excluded.{c}" for c in [*columns, "_extra", "_load_id"])
-    compared = ", ".join([*columns, "_extra"])
-    merged = conn.execute(
-        f"""
-        with latest_per_key as (
-            select distinct on ({key_column}) *
-            from _batch
-            order by {key_column}, {cursor_column} desc, _seq desc
-        )
-        insert into {contract.table} as target ({compared}, _load_id)
-        select {compared}, %(load_id)s from latest_per_key
-        on conflict ({key_column}) do update set {assignments}, _loaded_at = now()
-        where target.{cursor_column} <= excluded.{cursor_column}
-          and ({", ".join(f"target.{c}" for c in [*columns, "_extra"])})
-              is distinct from ({", ".join(f"excluded.{c}" for c in [*columns, "_extra"])})
-        returning (xmax = 0) as inserted
-        """,
-        {"load_id": result.load_id},
-    ).fetchall()
     distinct_keys = conn.execute(f"select count(distinct {key_column}) from _batch").fetchone()[0]
+    target_empty = conn.execute(f"select not exists (select 1 from {contract.table})").fetchone()[0]
+    if target_empty and distinct_keys == result.received - result.quarantined:
+        # A first load or a backfill into an empty table, with no key twice: nothing can conflict, so the rows go
+        # straight in, without the sort and the conflict checks of a merge.
+        compared = ", ".join([*columns, "_extra"])
+        inserted = conn.execute(f"insert into {contract.table} ({compared}, _load_id) "
+                                f"select {compared}, %(load_id)s from _batch", {"load_id": result.load_id}).rowcount
+        merged = [(True,)] * inserted
+    else:
+        merged = _merge(conn, contract, result.load_id)
     valid = result.received - result.quarantined
     result.loaded = distinct_keys
     result.duplicates = valid - distinct_keys
@@ -268,3 +291,85 @@ def pages_of(records: Iterable[Any], size: int = 5000) -> Iterator[Page]:
             page = []
     if page:
         yield page
+
+
+def _merge(conn: psycopg.Connection, contract: Contract, load_id: int) -> list[tuple[bool]]:
+    """The latest version of each key in the batch into raw: a row changes only if the record is at least as new
+    and differs. One (inserted?) per row written."""
+    columns = contract.columns
+    key_column = contract.field(contract.key).column
+    cursor_column = contract.field(contract.cursor).column
+    # A fresh temp table has no statistics; the plan needs them for the key and cursor (all columns would cost
+    # more than the better plan saves).
+    conn.execute(f"analyze _batch ({key_column}, {cursor_column})")
+    assignments = ", ".join(f"{c} = excluded.{c}" for c in [*columns, "_extra", "_load_id"])
+    compared = ", ".join([*columns, "_extra"])
+    return conn.execute(
+        f"""
+        with latest_per_key as (
+            select distinct on ({key_column}) *
+            from _batch
+            order by {key_column}, {cursor_column} desc, _seq desc
+        )
+        insert into {contract.table} as target ({compared}, _load_id)
+        select {compared}, %(load_id)s from latest_per_key
+        on conflict ({key_column}) do update set {assignments}, _loaded_at = now()
+        where target.{cursor_column} <= excluded.{cursor_column}
+          and ({", ".join(f"target.{c}" for c in [*columns, "_extra"])})
+              is distinct from ({", ".join(f"excluded.{c}" for c in [*columns, "_extra"])})
+        returning (xmax = 0) as inserted
+        """,
+        {"load_id": load_id},
+    ).fetchall()
+
+
+_DONE = object()
+
+
+def read_ahead(pages: Iterable[Page], prepare: Callable[[Page, int], Any],
+               depth: int = 2) -> Iterator[tuple[Page, Any]]:
+    """Fetch and prepare the next pages in a thread while the caller copies this one. HTTP waits and Arrow's
+    work release the GIL, so the source, this process and PostgreSQL work at once; at most `depth` pages wait,
+    so memory stays flat. An error in the thread is raised here, in order."""
+    import queue
+    import threading
+
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        first = 1
+        try:
+            for page in pages:
+                item = (page, prepare(page, first))
+                first += len(page)
+                while not stop.is_set():
+                    try:
+                        ready.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            ready.put(exc)
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="ingest-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                ready.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.1)

@@ -136,12 +136,12 @@ class PagedApiSimulator:
         after = decode_cursor(query["cursor"]) if query.get("cursor") else None
         rows = collection.store.page(since, after, page_size)
 
-        bodies = []
-        for _, _, text in rows:
+        bodies: list[bytes] = []
+        for _, _, body in rows:
             if collection.expand is None and not faults.touches_records:
-                bodies.append(text)
+                bodies.append(body)
                 continue
-            served = collection.expand(json.loads(text)) if collection.expand else [json.loads(text)]
+            served = collection.expand(json.loads(body)) if collection.expand else [json.loads(body)]
             for record in served:
                 if faults.touches_records:
                     if collection.corrupt is not None:
@@ -149,7 +149,7 @@ class PagedApiSimulator:
                     if faults.drift and collection.drift is not None:
                         record = collection.drift.apply(record)
                 # ASCII escapes: a broken record may hold a lone surrogate, which only a JSON escape can carry.
-                bodies.append(json.dumps(record))
+                bodies.append(json.dumps(record).encode())
 
         next_url = None
         if len(rows) == page_size:
@@ -170,5 +170,4 @@ class PagedApiSimulator:
                 stamp = collection.later(collection.store.max_updated_at())
                 keys = [r[1] for r in rows[: faults.update_during_read]]
                 collection.store.touch(keys, collection.cursor, stamp, collection.change)
-        payload = '{"data":[' + ",".join(bodies) + '],"next":' + json.dumps(next_url) + "}"
-        return 200, {}, payload.encode()
+        return 200, {}, b'{"data":[' + b",".join(bodies) + b'],"next":' + json.dumps(next_url).encode() + b"}"

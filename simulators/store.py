@@ -10,6 +10,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 
+STORE_FORMAT = "v2"  # bump when the table layout changes
+
+
 class RecordStore:
     """One entity's records. Built once per configuration (then cached on disk); writable, so a fault can
     change records while a client reads them, as a live source does."""
@@ -22,15 +25,18 @@ class RecordStore:
     @classmethod
     def build(cls, path: Path, records: Callable[[], Iterable[dict]], key: str, cursor: str) -> RecordStore:
         """Create the store at `path` from `records()` unless it exists; readers never see a half-built one."""
+        path = path.with_name(f"{path.stem}.{STORE_FORMAT}{path.suffix}")  # a cache of an older layout is not reused
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
             tmp = path.with_suffix(f".tmp{os.getpid()}")
             tmp.unlink(missing_ok=True)
             with sqlite3.connect(tmp) as db:
-                db.execute("create table records (updated_at text, key text primary key, body text) without rowid")
+                # Bodies as UTF-8 bytes: served as they are, never re-encoded per request.
+                db.execute("create table records (updated_at text, key text primary key, body blob) without rowid")
                 batch: list[tuple[str, str, str]] = []
                 for record in records():
-                    batch.append((record[cursor], str(record[key]), json.dumps(record, ensure_ascii=False)))
+                    batch.append((record[cursor], str(record[key]),
+                                  json.dumps(record, ensure_ascii=False).encode()))
                     if len(batch) >= 10_000:
                         db.executemany("insert into records values (?, ?, ?)", batch)
                         batch.clear()
@@ -46,7 +52,7 @@ class RecordStore:
             db = self._local.db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
         return db
 
-    def page(self, updated_since: str, after: tuple[str, str] | None, limit: int) -> list[tuple[str, str, str]]:
+    def page(self, updated_since: str, after: tuple[str, str] | None, limit: int) -> list[tuple[str, str, bytes]]:
         """Records with updated_at >= updated_since, after the keyset position, oldest first."""
         start = (updated_since, "") if after is None else max(after, (updated_since, ""))
         return self._db().execute(
@@ -76,7 +82,7 @@ class RecordStore:
                 change(record)
                 record[cursor] = updated_at
                 db.execute("update records set updated_at = ?, body = ? where key = ?",
-                           (updated_at, json.dumps(record, ensure_ascii=False), key))
+                           (updated_at, json.dumps(record, ensure_ascii=False).encode(), key))
             db.commit()
 
     def copy_to(self, path: Path) -> RecordStore:

@@ -80,7 +80,7 @@ def wait_for_merge_blocked(warehouse: Warehouse, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         waiting = query(warehouse, "select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
-                                   "and query ilike '%%latest_per_key%%insert into raw.dossier__dossiers%%'")
+                                   "and query ilike '%%insert into raw.dossier__dossiers%%'")
         if waiting[0][0]:
             return
         time.sleep(0.05)

@@ -1,0 +1,175 @@
+"""bench/ingest: the same dossier records landed four ways in the same PostgreSQL, in one run.
+
+    .venv/bin/python -m bench.ingest                  # 1,000,000 records
+    .venv/bin/python -m bench.ingest --rows 200000    # quicker
+    .venv/bin/python -m bench.ingest --memory         # Kho's peak memory at 1M and 5M records
+
+1. Kho end to end: over HTTP from the dossier simulator (its own process), validated, COPY, merge, watermark.
+2. Bare psycopg COPY of the same rows into a table of the same shape — the ceiling — as typed tuples
+   (write_row) and, for reference, as pre-rendered text.
+3. dlt into the same PostgreSQL (merge on the key), from the records in memory.
+4. pandas DataFrame.to_sql (method="multi"), from the records in memory.
+Figures are rows per second and ratios to the ceiling measured in the same run (machines here are noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.common import BENCH_HOME, dossier_simulator, fresh_database, run_in_process, server, simulator_config
+
+console = Console()
+
+KHO = """
+import sys, time
+from ingest.dossier import load_entity
+started = time.perf_counter()
+result = load_entity(sys.argv[1], sys.argv[2], "dossiers", page_size=5000)
+figures = {"seconds": time.perf_counter() - started, "rows": result.loaded, "received": result.received,
+           "quarantined": result.quarantined}
+"""
+
+
+def records(rows: int) -> list[dict]:
+    from simulators.dossier.server import build_stores
+
+    return build_stores(simulator_config(rows), BENCH_HOME / "simulators").dossiers.all()
+
+
+def bare_copy(url: str, rows: list[tuple], text: bool) -> float:
+    import psycopg
+
+    from ingest.dossier.contract import DOSSIERS
+    from ingest.schema import bootstrap, ensure_raw_table
+
+    columns = ", ".join([*DOSSIERS.columns, "_load_id"])
+    with psycopg.connect(url, autocommit=True) as conn:
+        bootstrap(conn)
+        ensure_raw_table(conn, DOSSIERS)
+        started = time.perf_counter()
+        statement = f"copy {DOSSIERS.table} ({columns}) from stdin"
+        with conn.transaction(), conn.cursor() as cur, cur.copy(statement) as copy:
+            if text:
+                for start in range(0, len(rows), 5000):
+                    copy.write("".join(rows[start:start + 5000]))
+            else:
+                for row in rows:
+                    copy.write_row(row)
+        return time.perf_counter() - started
+
+
+def with_dlt(url: str, data: list[dict], workdir: Path) -> float:
+    import dlt
+
+    @dlt.resource(name="dossiers", primary_key="MaHoSo", write_disposition="merge")
+    def dossiers():
+        yield from data
+
+    from kho.warehouse import Warehouse
+
+    # dlt wants a postgresql:// URL; a Unix-socket directory (the embedded server) rides in its query string.
+    params = Warehouse(url).params
+    host = params.get("host", "localhost")
+    where = f"localhost:5432/{params['dbname']}?host={host}" if host.startswith("/") else \
+        f"{host}:{params.get('port', 5432)}/{params['dbname']}"
+    credentials = f"postgresql://{params.get('user', 'postgres')}:{params.get('password') or 'unused'}@{where}"
+    pipeline = dlt.pipeline(pipeline_name="bench_ingest",
+                            destination=dlt.destinations.postgres(credentials=credentials),
+                            dataset_name="dlt_raw", pipelines_dir=str(workdir))
+    started = time.perf_counter()
+    pipeline.run(dossiers())
+    return time.perf_counter() - started
+
+
+def with_pandas(url: str, data: list[dict]) -> float:
+    import pandas as pd
+    from sqlalchemy import create_engine
+
+    from kho.warehouse import Warehouse
+
+    engine = create_engine(Warehouse(url).sqlalchemy_url().replace("+psycopg2", "+psycopg"))
+    started = time.perf_counter()
+    frame = pd.DataFrame.from_records(data)
+    frame.to_sql("dossiers", engine, schema="public", if_exists="replace", index=False, method="multi",
+                 chunksize=1000)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return seconds
+
+
+def kho_end_to_end(pg, url: str) -> dict:
+    with fresh_database(pg) as database:
+        return run_in_process(KHO, database.url, url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--memory", action="store_true", help="Kho's peak RSS at --rows and at 5 × --rows")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["dlt", "pandas"], help="leave a method out")
+    args = parser.parse_args()
+    pg = server()
+    n = args.rows
+
+    if args.memory:
+        table = Table(title="Kho end to end: peak memory as volume grows")
+        for column in ("records", "seconds", "rows/s", "peak RSS (MB)", "× the first"):
+            table.add_column(column, justify="right")
+        first = None
+        for rows in (n, 5 * n):
+            with console.status(f"{rows:,} records: generating the source (once), then loading…"), \
+                    dossier_simulator(rows) as url:
+                figures = kho_end_to_end(pg, url)
+            first = first or figures["peak_rss_mb"]
+            table.add_row(f"{rows:,}", f"{figures['seconds']:.1f}", f"{figures['rows'] / figures['seconds']:,.0f}",
+                          f"{figures['peak_rss_mb']:.0f}", f"{figures['peak_rss_mb'] / first:.2f}")
+        console.print(table)
+        return
+
+    results: dict[str, tuple[float, int]] = {}
+    with console.status(f"Generating {n:,} dossier records (once; cached in {BENCH_HOME})…"):
+        data = records(n)
+    with console.status("Kho end to end…"), dossier_simulator(n) as url:
+        figures = kho_end_to_end(pg, url)
+        results["Kho end to end (HTTP + validate + COPY + merge)"] = (figures["seconds"], figures["rows"])
+        kho_rss = figures["peak_rss_mb"]
+
+    from ingest.dossier.contract import DOSSIERS
+    from ingest.render import compile_renderer
+
+    with console.status("Preparing the same rows for the bare COPY (typed tuples, rendered text)…"):
+        typed = [(*DOSSIERS.validate(r)[0], 0) for r in data]
+        render = compile_renderer(DOSSIERS)
+        text = [f"{render(r)[0]}\t0\n" for r in data]
+    with console.status("Bare COPY, typed tuples…"), fresh_database(pg) as database:
+        results["bare psycopg COPY, write_row (the ceiling)"] = (bare_copy(database.url, typed, text=False), n)
+    with console.status("Bare COPY, pre-rendered text…"), fresh_database(pg) as database:
+        results["bare psycopg COPY, pre-rendered text"] = (bare_copy(database.url, text, text=True), n)
+    del typed, text
+    if "dlt" not in args.skip:
+        with console.status("dlt…"), fresh_database(pg) as database:
+            results["dlt (merge on the key)"] = (with_dlt(database.url, data, BENCH_HOME / "dlt"), n)
+    if "pandas" not in args.skip:
+        with console.status("pandas to_sql…"), fresh_database(pg) as database:
+            results["pandas to_sql (method='multi')"] = (with_pandas(database.url, data), n)
+
+    ceiling = n / results["bare psycopg COPY, write_row (the ceiling)"][0]
+    dlt_rate = n / results["dlt (merge on the key)"][0] if "dlt (merge on the key)" in results else None
+    table = Table(title=f"Landing {n:,} dossier records (19 fields) in PostgreSQL")
+    for column in ("way", "seconds", "rows/s", "× ceiling", "× dlt"):
+        table.add_column(column, justify="right" if column != "way" else "left")
+    for way, (seconds, rows) in results.items():
+        rate = rows / seconds
+        table.add_row(way, f"{seconds:.1f}", f"{rate:,.0f}", f"{rate / ceiling:.2f}",
+                      f"{rate / dlt_rate:.1f}" if dlt_rate else "—")
+    console.print(table)
+    console.print(f"Kho's peak RSS: {kho_rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
