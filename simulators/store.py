@@ -9,7 +9,6 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-
 STORE_FORMAT = "v2"  # bump when the table layout changes
 
 
