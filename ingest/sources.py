@@ -15,6 +15,7 @@ from ingest.load import LoadResult
 # One line per source package; the order is the order `kho ingest all` runs them.
 SOURCE_MODULES = [
     "ingest.dossier",
+    "ingest.document",
 ]
 
 
