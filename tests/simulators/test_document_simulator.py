@@ -158,6 +158,20 @@ def test_the_agency_directory_keeps_every_period(small: dict[str, list[dict]]) -
         "Cấp Tỉnh", "Cấp Xã"}
 
 
+def test_vinh_long_reuses_identifiers_yet_every_key_is_unique() -> None:
+    """Vĩnh Long's departments keep their identifiers on 1 July 2025 but are new agencies: their numbers restart
+    at 01 that day, so only the DocumentId (which carries the date) and the agency's period tell them apart."""
+    config = DocumentSimConfig(province="vinh-long", documents=800, start=date(2025, 1, 1),
+                               as_of=datetime(2025, 12, 1), seed=2)
+    for records, key in ((agency_records, "MaBanGhi"), (outgoing_records, "MaVanBan"),
+                         (incoming_records, "MaVanBanDen"), (event_records, "MaSuKien")):
+        keys = [r[key] for r in records(config)]
+        assert len(keys) == len(set(keys)), key
+    restarted = [d for d in outgoing_records(config)
+                 if d["NgayBanHanh"] >= REORGANISATION.isoformat() and d["SoVanBan"] == 1]
+    assert any(d["MaDinhDanhNoiBanHanh"] == "000.00.00.H62" for d in restarted)
+
+
 def test_the_yearly_shares_follow_the_published_figures() -> None:
     counts: dict[tuple, Counter] = defaultdict(Counter)
     for doc in outgoing_records(CALIBRATION):
