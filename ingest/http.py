@@ -40,8 +40,12 @@ def retry_after_seconds(value: str | None) -> float | None:
     """Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
     if not value:
         return None
-    if value.strip().isdigit():
-        return float(value)
+    try:  # the RFC says whole seconds; some servers send a fraction, which is just as clear
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return seconds if seconds >= 0 and seconds == seconds else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -93,3 +93,8 @@ def test_a_load_that_gives_up_changes_nothing(scripted, warehouse: Warehouse) ->
     assert query(warehouse, "select ma_ho_so, ngay_cap_nhat from raw.dossier__dossiers") == before
     assert query(warehouse, "select cursor_value from ingest.watermarks") == watermark
     assert query(warehouse, "select status from ingest.load_log order by load_id") == [("succeeded",), ("failed",)]
+
+
+def test_a_fractional_retry_after_is_honoured_and_nonsense_is_not() -> None:
+    assert retry_after_seconds("0.25") == 0.25
+    assert retry_after_seconds("-1") is None and retry_after_seconds("nan") is None
