@@ -14,6 +14,7 @@ from simulators.base import RunningSource, SimulationPlan
 SIMULATOR_MODULES = {
     "dossier": "simulators.dossier.server",
     "document": "simulators.document.server",
+    "land": "simulators.land.database",
 }
 
 
