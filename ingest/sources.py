@@ -15,8 +15,10 @@ from ingest.load import LoadResult
 # One line per source package; the order is the order `kho ingest all` runs them.
 SOURCE_MODULES = [
     "ingest.dossier",
+    "ingest.health",
     "ingest.document",
     "ingest.land",
+    "ingest.civil_status",
 ]
 
 

@@ -15,6 +15,7 @@ SIMULATOR_MODULES = {
     "dossier": "simulators.dossier.server",
     "document": "simulators.document.server",
     "land": "simulators.land.database",
+    "civil_status": "simulators.civil_status.server",
 }
 
 

@@ -1,0 +1,1 @@
+"""Simulator of the province's civil status system (hộ tịch: births, marriages, deaths), a paged JSON API."""
