@@ -13,6 +13,7 @@ from simulators.base import RunningSource, SimulationPlan
 # Each module has start(plan, folder, *, postgres_url) -> RunningSource; the key is the ingest source it plays.
 SIMULATOR_MODULES = {
     "dossier": "simulators.dossier.server",
+    "health": "simulators.health.drop",
     "document": "simulators.document.server",
     "land": "simulators.land.database",
     "civil_status": "simulators.civil_status.server",
