@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -58,6 +59,10 @@ DRIFT_REMOVED = "so_to_ban_do"
 
 
 def with_database(url: str, dbname: str) -> str:
+    """The same server, another database; a postgresql:// URL stays a URL (it is what the setting holds)."""
+    parts = urlsplit(url)
+    if parts.scheme in ("postgresql", "postgres"):
+        return urlunsplit(parts._replace(path="/" + quote(dbname)))
     params = conninfo_to_dict(url)
     params["dbname"] = dbname
     return make_conninfo(**params)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from ingest.contract import AGENCY_CODE_RE
 from ingest.land.contract import DOSSIER_CODE, LAND_USE
@@ -88,7 +89,7 @@ def test_start_creates_the_source_database_and_reuses_it_until_a_fault(pg_server
     name = f"land_start_{uuid.uuid4().hex[:8]}"
     source = start(PLAN, tmp_path, postgres_url=pg_server.url, database=name)
     try:
-        assert source.name == "land" and f"dbname={name}" in source.location
+        assert source.name == "land" and conninfo_to_dict(source.location)["dbname"] == name
         with psycopg.connect(source.location) as conn:  # the location is what KHO_LAND_DATABASE_URL holds
             assert conn.execute(f"select count(*) from {TABLE}").fetchone() == (round(0.1 * PLAN.scale),)
         built = database_oid(pg_server, name)
