@@ -71,8 +71,11 @@ def dossier_simulator(rows: int, port: int = 8799) -> Iterator[str]:
 
 def run_in_process(code: str, *args: str) -> dict:
     """Run `code` in a fresh Python process; it prints one JSON line with its figures (and peak RSS)."""
-    wrapper = code + "\nimport json, resource, sys\nfigures['peak_rss_mb'] = resource.getrusage(" \
-                     "resource.RUSAGE_SELF).ru_maxrss / 1024\nprint(json.dumps(figures))\n"
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the forked parent, which may hold the data
+    # the other methods load; VmHWM belongs to this process's own memory map.
+    wrapper = code + (
+        "\nimport json\nhwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]"
+        "\nfigures['peak_rss_mb'] = int(hwm.split()[1]) / 1024\nprint(json.dumps(figures))\n")
     done = subprocess.run([sys.executable, "-c", wrapper, *args], cwd=REPO, capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(done.stderr[-3000:])

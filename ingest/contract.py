@@ -142,6 +142,11 @@ def _date(value: Any) -> date:
     return parse_timestamp(value).date()
 
 
+def _without_value(reason: str) -> str:
+    """A reason with the offending value taken out (for personal data): quoted text and numbers become '…'."""
+    return re.sub(r"'[^']*'|\"[^\"]*\"|-?\d[\d.]*", "…", reason) + " (personal data: value not shown)"
+
+
 def _show(value: Any) -> str:
     """A value as a person reads it in a quarantine reason: text quoted, numbers plain, long text cut."""
     return f"{value!r:.60}" if isinstance(value, str) else f"{value}"[:60]
@@ -238,7 +243,8 @@ class Contract:
                 if f.minimum is not None and value < f.minimum:
                     raise Invalid(f"{_show(value)} is below the minimum {f.minimum:g}")
             except Invalid as exc:
-                problems.append(f"{f.name}: {exc}")
+                # A reason is read by people and printed by tools: personal data stays in the payload only.
+                problems.append(f"{f.name}: {_without_value(str(exc))}" if f.personal else f"{f.name}: {exc}")
                 values.append(None)
                 continue
             values.append(value)

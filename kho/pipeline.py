@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 from kho.settings import Settings
@@ -28,7 +29,8 @@ def ingest_source(name: str, settings: Settings | None = None,
         raise ConfigurationError(f"{spec.setting} is not set: point it at the {spec.title} "
                                  "(`kho demo` starts a simulator and sets it for you)")
     options = LoadOptions(page_size=settings.page_size, progress=progress,
-                          policy=RetryPolicy(attempts=settings.http_attempts, timeout=settings.http_timeout))
+                          policy=RetryPolicy(attempts=settings.http_attempts, timeout=settings.http_timeout),
+                          lookback=timedelta(seconds=settings.lookback_seconds))
     with open_warehouse(settings) as warehouse:
         results = spec.load(warehouse.url, location, options)
     return {r.entity: r.as_dict() for r in results}

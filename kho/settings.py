@@ -37,6 +37,7 @@ class Settings:
     http_attempts: int = 6  # KHO_HTTP_ATTEMPTS
     http_timeout: float = 30.0  # KHO_HTTP_TIMEOUT (seconds)
     dbt_threads: int = 4  # KHO_DBT_THREADS
+    lookback_seconds: float = 0.0  # KHO_LOOKBACK_SECONDS: re-read this far before the watermark (late commits)
     # Where each source system is: KHO_DOSSIER_API_URL, KHO_HEALTH_DROP_DIR, … (see ingest/sources.py)
     locations: Mapping[str, str] = field(default_factory=dict)
 
@@ -52,6 +53,7 @@ class Settings:
             http_attempts=int(values.get("KHO_HTTP_ATTEMPTS", 6)),
             http_timeout=float(values.get("KHO_HTTP_TIMEOUT", 30)),
             dbt_threads=int(values.get("KHO_DBT_THREADS", 4)),
+            lookback_seconds=float(values.get("KHO_LOOKBACK_SECONDS", 0)),
             locations=MappingProxyType({k: v for k, v in values.items()
                                         if k.endswith(("_URL", "_DIR")) and v and k not in (
                                             "KHO_DATABASE_URL", "KHO_OPEN_DATA_DIR")}),
@@ -84,6 +86,7 @@ class Settings:
             "KHO_HTTP_ATTEMPTS": str(self.http_attempts),
             "KHO_HTTP_TIMEOUT": str(self.http_timeout),
             "KHO_DBT_THREADS": str(self.dbt_threads),
+            "KHO_LOOKBACK_SECONDS": str(self.lookback_seconds),
             **self.locations,
         }
         if self.database_url:

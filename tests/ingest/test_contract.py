@@ -105,3 +105,10 @@ def test_anything_that_is_not_a_record_is_invalid(value: object) -> None:
         return
     with pytest.raises(Invalid, match="expected a JSON object"):
         DOSSIERS.validate(value)
+
+
+def test_a_reason_never_repeats_personal_data() -> None:
+    with pytest.raises(Invalid) as raised:
+        DOSSIERS.validate({**GOOD, "SoDinhDanh": "08009012345X"})
+    assert "08009012345X" not in str(raised.value)
+    assert "SoDinhDanh:" in str(raised.value) and "personal data: value not shown" in str(raised.value)
