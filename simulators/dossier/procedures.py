@@ -158,10 +158,13 @@ def catalogue(seed: int, last_day: date = date(2026, 12, 31)) -> tuple[Procedure
 def level_history(procedure: Procedure) -> list[dict]:
     """The service-level history as the portal lists it: [{MucDo, TuNgay}], oldest first."""
     history = [{"MucDo": NONE, "TuNgay": "20160101"}]
-    if procedure.online_from:
-        history.append({"MucDo": PARTIAL, "TuNgay": procedure.online_from.strftime("%Y%m%d")})
-    if procedure.full_from:
-        history.append({"MucDo": FULL, "TuNgay": procedure.full_from.strftime("%Y%m%d")})
+    for level, since in ((PARTIAL, procedure.online_from), (FULL, procedure.full_from)):
+        if since:
+            entry = {"MucDo": level, "TuNgay": since.strftime("%Y%m%d")}
+            if history[-1]["TuNgay"] == entry["TuNgay"]:
+                history[-1] = entry  # a level that held for no day at all is not listed
+            else:
+                history.append(entry)
     return history
 
 

@@ -1,37 +1,63 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='dossier_code',
+        incremental_strategy='merge',
+        on_schema_change='fail'
+    )
+}}
+
 with dossiers as (
     select * from {{ ref('stg_dossier__dossiers') }}
+    {% if is_incremental() %}
+    -- Every raw row a load inserted or changed carries that load's id: newer ids are exactly the late arrivals,
+    -- updates and replays since the last build.
+    where load_id > (select coalesce(max(load_id), 0) from {{ this }})
+    {% endif %}
+),
+
+calendar as (
+    select date_day, working_day_number from {{ ref('dim_date') }}
 ),
 
 dossiers_with_outcome as (
     select
-        dossier_code,
-        procedure_code,
-        procedure_name,
-        field_name,
-        receiving_agency_code,
-        receiving_agency_name,
-        channel,
-        applicant_kind,
-        submitted_at,
-        received_at,
-        due_at,
-        finished_at,
-        returned_at,
-        status_code,
-        status_code in (9, 10) and finished_at is not null as is_resolved,
+        dossiers.dossier_code,
+        dossiers.procedure_code,
+        dossiers.procedure_name,
+        dossiers.field_name,
+        dossiers.receiving_agency_code,
+        dossiers.receiving_agency_name,
+        dossiers.channel,
+        dossiers.applicant_kind,
+        dossiers.submitted_at,
+        dossiers.received_at,
+        dossiers.due_at,
+        dossiers.finished_at,
+        dossiers.returned_at,
+        dossiers.status_code,
+        dossiers.status_code in (9, 10) and dossiers.finished_at is not null as is_resolved,
         case
-            when status_code in (9, 10) and finished_at is not null
-                then due_at is null or finished_at <= due_at
+            when dossiers.status_code in (9, 10) and dossiers.finished_at is not null
+                then dossiers.due_at is null or dossiers.finished_at <= dossiers.due_at
         end as is_on_time,
-        (date_trunc('month', received_at at time zone 'Asia/Ho_Chi_Minh'))::date as received_month,
+        (dossiers.received_at at time zone 'Asia/Ho_Chi_Minh')::date as received_date,
+        (date_trunc('month', dossiers.received_at at time zone 'Asia/Ho_Chi_Minh'))::date as received_month,
         case
-            when status_code in (9, 10) and finished_at is not null
-                then (date_trunc('month', finished_at at time zone 'Asia/Ho_Chi_Minh'))::date
+            when dossiers.status_code in (9, 10) and dossiers.finished_at is not null
+                then (date_trunc('month', dossiers.finished_at at time zone 'Asia/Ho_Chi_Minh'))::date
         end as resolved_month,
-        fee_vnd,
-        is_paid_online,
-        source_updated_at
+        finished_day.working_day_number - received_day.working_day_number as working_days_taken,
+        dossiers.fee_vnd,
+        coalesce(dossiers.fee_vnd, 0) > 0 as has_fee,
+        dossiers.is_paid_online,
+        dossiers.source_updated_at,
+        dossiers.load_id
     from dossiers
+    left join calendar as received_day
+        on received_day.date_day = (dossiers.received_at at time zone 'Asia/Ho_Chi_Minh')::date
+    left join calendar as finished_day
+        on finished_day.date_day = (dossiers.finished_at at time zone 'Asia/Ho_Chi_Minh')::date
 )
 
 select * from dossiers_with_outcome
