@@ -16,6 +16,7 @@ from ingest.load import LoadResult
 SOURCE_MODULES = [
     "ingest.dossier",
     "ingest.health",
+    "ingest.education",
     "ingest.document",
     "ingest.land",
     "ingest.civil_status",

@@ -14,6 +14,7 @@ from simulators.base import RunningSource, SimulationPlan
 SIMULATOR_MODULES = {
     "dossier": "simulators.dossier.server",
     "health": "simulators.health.drop",
+    "education": "simulators.education.drop",
     "document": "simulators.document.server",
     "land": "simulators.land.database",
     "civil_status": "simulators.civil_status.server",

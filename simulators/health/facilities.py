@@ -9,13 +9,14 @@ three (the health-insurance facility code form, *mã cơ sở KCB*); the numbers
 
 from __future__ import annotations
 
+import csv
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 
 from simulators.provinces import FIRST_DAY, REORGANISATION, province
-from simulators.reference import crosswalk_from, post_2025_communes, pre_2025_units
+from simulators.reference import CROSSWALK, crosswalk_from, post_2025_communes, pre_2025_units
 
 LAST_OLD_DAY = REORGANISATION - timedelta(days=1)
 
@@ -68,6 +69,16 @@ def successor_commune(old_province_code: str) -> dict[str, str]:
     for row in crosswalk_from(old_province_code):
         if row.old_code not in found or row.note.startswith("Nhập toàn bộ"):
             found[row.old_code] = row.new_code
+    # A few crosswalk rows name the wrong old province (Phường 4 of Tân An is listed under Tiền Giang), so
+    # crosswalk_from misses them: look such a commune up by its own code, among this province's new communes.
+    _, communes = pre_2025_units(old_province_code)
+    missing = {c.code for c in communes} - set(found)
+    if missing:
+        new_codes = {code for code, _ in post_2025_communes(old_province_code)}
+        with CROSSWALK.open(encoding="utf-8", newline="") as handle:
+            for row in csv.reader(handle):
+                if len(row) > 4 and row[4].strip() in missing and row[2].strip() in new_codes:
+                    found.setdefault(row[4].strip(), row[2].strip())
     return found
 
 
