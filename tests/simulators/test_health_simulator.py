@@ -14,7 +14,7 @@ from ingest.vietnamese_encodings import TCVN3, VNI, decode
 from kho.simulation import SIMULATOR_MODULES
 from simulators.base import SimulationPlan
 from simulators.health.drop import COLUMNS, HealthDrop, HealthFaults, config_from, start
-from simulators.health.facilities import facilities, facilities_on, station_name
+from simulators.health.facilities import facilities, facilities_on, station_name, successor_commune
 from simulators.health.generate import HealthSimConfig, report_days
 from simulators.reference import post_2025_communes, pre_2025_units
 
@@ -64,6 +64,8 @@ def test_stations_follow_the_communes_of_their_day(tmp_path: Path) -> None:
         codes = [f.code for f in facilities_on("long-an", day)]
         assert len(codes) == len(set(codes))
     assert any(f.name.startswith("Trung tâm Y tế khu vực") for f in after)
+    # Every old commune has a successor among the new ones, even where the crosswalk names the wrong province.
+    assert set(successor_commune("80")) == old_codes and set(successor_commune("80").values()) <= new_codes
     assert all(f.valid_to is None or f.valid_to < date(2025, 7, 1) for f in facilities("long-an"))
 
 
