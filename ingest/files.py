@@ -27,7 +27,7 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from fnmatch import fnmatch
 from pathlib import Path
@@ -324,6 +324,10 @@ def _flatten(top: tuple, sub: tuple | None) -> list[str]:
     return names
 
 
+# What openpyxl raises on a damaged workbook: a broken zip, a missing part, bad XML (ParseError is a SyntaxError).
+BROKEN_WORKBOOK = (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError, EOFError, TypeError)
+
+
 def xlsx_records(drop: DropFile, reading: FileReading, sheet: str, known: Iterable[str],
                  aliases: Mapping[str, str] | None = None, scan_rows: int = 30) -> Iterator[dict[str, Any]]:
     """One sheet of a workbook as dicts keyed by its headers, streamed (openpyxl read-only). The header is the
@@ -345,7 +349,7 @@ def xlsx_records(drop: DropFile, reading: FileReading, sheet: str, known: Iterab
 
     try:
         workbook = openpyxl.load_workbook(drop.path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except (*BROKEN_WORKBOOK, InvalidFileException) as exc:
         reading.refuse(f"not a readable Excel workbook ({type(exc).__name__}: {exc})")
         return
     try:
@@ -380,7 +384,7 @@ def xlsx_records(drop: DropFile, reading: FileReading, sheet: str, known: Iterab
             record = {name: value for name, value in zip(header, values, strict=False)
                       if not (name.startswith("Cột ") and value in (None, ""))}
             yield record
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except BROKEN_WORKBOOK as exc:
         reading.complete = False
         reading.problem(f"sheet {sheet!r}: the workbook breaks off while being read ({type(exc).__name__}: "
                         f"{exc}); a complete re-delivery loads it")
@@ -466,7 +470,7 @@ def _records(folder: Path, entity: DropEntity, conninfo: str, run: _Run) -> Iter
             continue
         original = this_run.get(drop.sha256) or ledger.holder_of(drop.sha256, drop.name)
         if original is not None:
-            run.duplicates.append((drop, *original))
+            run.duplicates.append((replace(drop, sample=b""), *original))
             continue
         if current is not None and current[1] in HOLDS_ROWS and ledger.holder_of(current[0], drop.name) is None:
             run.superseded.append(current[0])
@@ -488,6 +492,7 @@ def _records(folder: Path, entity: DropEntity, conninfo: str, run: _Run) -> Iter
                                    "sender to export it again in UTF-8")
                     continue
                 reading.encoding = guess.encoding
+        reading.drop = drop = replace(drop, sample=b"")  # kept for the ledger: no need to hold its bytes
         lineage = {FILE_DATE: cursor_text(drop.file_date), FILE_SHA256: drop.sha256}
         try:
             for record in entity.read(drop, reading):
