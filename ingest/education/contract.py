@@ -6,7 +6,7 @@ from ingest.contract import Contract, Field
 from ingest.files import FILE_DATE, ROW_KEY, lineage_fields
 
 LEVELS = frozenset({"Mầm non", "Tiểu học", "THCS", "THPT"})  # cấp học
-OWNERSHIP = frozenset({"Công lập", "Tư thục"})  # loại hình: public / private
+OWNERSHIP = frozenset({"Công lập", "Dân lập", "Tư thục"})  # loại hình: public / community-run / private
 SCHOOL_CODE = r"\d{8}"  # mã trường: the province's code, then 6 digits
 COMMUNE_CODE = r"\d{5}"
 SCHOOL_YEAR = r"\d{4}-\d{4}"  # năm học, e.g. 2024-2025

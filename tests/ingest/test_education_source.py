@@ -105,6 +105,7 @@ def test_a_faulty_delivery_then_a_clean_one_equals_a_clean_load(faults: Educatio
     load_all(warehouse.url, str(drop.folder), OPTIONS)
     assert raw_state(warehouse) == clean_state
     assert query(warehouse, BALANCED) == [(0,)]
+    assert [r.received for r in load_all(warehouse.url, str(drop.folder), OPTIONS)] == [0, 0]
 
 
 def test_the_report_layout_loads_as_it_is(drop: EducationDrop, warehouse: Warehouse, clean_state: dict) -> None:
