@@ -413,12 +413,16 @@ class _Ledger:
     """The ledger's current view: for each file name, its latest version."""
 
     current: dict[str, tuple[str, str, int]]  # name → (sha256, status, rows)
+    holders: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # sha256 → [(name, rows)] holding it
+
+    def __post_init__(self) -> None:
+        for name, (digest, status, rows) in self.current.items():
+            if status in HOLDS_ROWS:
+                self.holders.setdefault(digest, []).append((name, rows))
 
     def holder_of(self, sha256: str, other_than: str = "") -> tuple[str, int] | None:
-        for name, (digest, status, rows) in self.current.items():
-            if digest == sha256 and status in HOLDS_ROWS and name != other_than:
-                return name, rows
-        return None
+        """A file other than `other_than` whose current version, with this content, is loaded."""
+        return next((held for held in self.holders.get(sha256, ()) if held[0] != other_than), None)
 
 
 @dataclass
