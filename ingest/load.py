@@ -82,6 +82,7 @@ def load(
     note: str = "",
     advance_watermark: bool = True,
     fast: bool = True,
+    only_newer: bool = False,
 ) -> LoadResult:
     """Load everything the source changed since the watermark, or nothing at all. `note` is logged with it;
     a load that does not read the source (a quarantine replay) leaves the watermark alone. `fast=False` checks
@@ -95,7 +96,8 @@ def load(
         started_at = conn.execute("select now()").fetchone()[0]
         try:
             with conn.transaction():
-                _load_in_transaction(conn, contract, extract, result, lookback, progress, advance_watermark, fast)
+                _load_in_transaction(conn, contract, extract, result, lookback, progress, advance_watermark, fast,
+                                     only_newer)
                 if before_commit is not None:
                     before_commit(conn, result)
                 result.seconds = time.perf_counter() - started
@@ -126,7 +128,7 @@ def _slow_render(contract: Contract) -> Callable[[Any], tuple[str, Any, dict | N
 
 def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: Extract, result: LoadResult,
                          lookback: timedelta, progress: Progress | None, advance_watermark: bool,
-                         fast: bool) -> None:
+                         fast: bool, only_newer: bool) -> None:
     # One loader per entity at a time: a second one waits here instead of interleaving merges.
     conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"kho.ingest.{contract.table}",))
     row = conn.execute(
@@ -218,7 +220,7 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
                                 f"select {compared}, %(load_id)s from _batch", {"load_id": result.load_id}).rowcount
         merged = [(True,)] * inserted
     else:
-        merged = _merge(conn, contract, result.load_id)
+        merged = _merge(conn, contract, result.load_id, only_newer)
     valid = result.received - result.quarantined
     result.loaded = distinct_keys
     result.duplicates = valid - distinct_keys
@@ -293,9 +295,9 @@ def pages_of(records: Iterable[Any], size: int = 5000) -> Iterator[Page]:
         yield page
 
 
-def _merge(conn: psycopg.Connection, contract: Contract, load_id: int) -> list[tuple[bool]]:
+def _merge(conn: psycopg.Connection, contract: Contract, load_id: int, only_newer: bool) -> list[tuple[bool]]:
     """The latest version of each key in the batch into raw: a row changes only if the record is at least as new
-    and differs. One (inserted?) per row written."""
+    (strictly newer with `only_newer`) and differs. One (inserted?) per row written."""
     columns = contract.columns
     key_column = contract.field(contract.key).column
     cursor_column = contract.field(contract.cursor).column
@@ -314,7 +316,7 @@ def _merge(conn: psycopg.Connection, contract: Contract, load_id: int) -> list[t
         insert into {contract.table} as target ({compared}, _load_id)
         select {compared}, %(load_id)s from latest_per_key
         on conflict ({key_column}) do update set {assignments}, _loaded_at = now()
-        where target.{cursor_column} <= excluded.{cursor_column}
+        where target.{cursor_column} {"<" if only_newer else "<="} excluded.{cursor_column}
           and ({", ".join(f"target.{c}" for c in [*columns, "_extra"])})
               is distinct from ({", ".join(f"excluded.{c}" for c in [*columns, "_extra"])})
         returning (xmax = 0) as inserted

@@ -35,6 +35,14 @@ ADVICE = (
     (r"invalid Unicode|NUL character|not a readable JSON|legacy|encoding", "Text that is not valid Unicode: a "
      "broken export or a legacy encoding (TCVN3/VNI). The source must re-send it in UTF-8."),
     (r"below the minimum", "A value below its allowed minimum (a negative fee or area). Ask the source owner."),
+    (r"cut short|ends in the middle", "The file was cut off in transfer. Ask for it again: the complete file "
+     "replaces this one's rows on the next run."),
+    (r"is not the day of this file", "A row dated another day than its file. The export mixed days; ask the "
+     "source owner to re-export that day."),
+    (r"values where the header has|header", "The file's columns do not match its header (a shifted or merged "
+     "row). Ask for a clean export."),
+    (r"not a readable Excel workbook|unreadable|no date in", "The file itself cannot be read. Ask the source "
+     "owner to send it again; nothing of it was loaded."),
 )
 
 
@@ -105,8 +113,10 @@ def records(conninfo: str, source: str, entity: str | None = None, contains: str
 def replay(conninfo: str, contract: Contract) -> LoadResult:
     """Run the pending quarantined records of one entity through the current contract, as a load of its own.
 
-    Those that pass are merged (never over a newer version of the same record) and marked replayed; those that
-    still fail stay pending. Replaying again changes nothing. The load log shows the replay."""
+    Those that pass are merged — only where the key is absent or the replayed version is strictly newer, so a
+    correction that arrived since (even with the same cursor, as a re-delivered file has) is never undone —
+    and marked replayed; those that still fail stay pending. Replaying again changes nothing. The load log
+    shows the replay."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
         bootstrap(conn)
         started = conn.execute("select now()").fetchone()[0]
@@ -130,4 +140,4 @@ def replay(conninfo: str, contract: Contract) -> LoadResult:
         )
 
     return load(conninfo, contract, pending_payloads, before_commit=mark_replayed, note=REPLAY_NOTE,
-                advance_watermark=False)
+                advance_watermark=False, only_newer=True)

@@ -68,12 +68,16 @@ def _code_in_parentheses(text: str) -> str:
 
 @cache
 def crosswalk_from(old_province_code: str) -> tuple[CrosswalkRow, ...]:
-    """NSO's old → new commune crosswalk (1 July 2025) for the communes of one pre-2025 province."""
+    """NSO's old → new commune crosswalk (1 July 2025) for the communes of one pre-2025 province.
+
+    Rows are chosen by the old commune's own code, not by the file's old-province column: that column is
+    wrong on some rows (Phường 4, Tân An, 27691, is filed under Tiền Giang)."""
+    communes = {c.code for c in pre_2025_units(old_province_code)[1]}
     rows = []
     with CROSSWALK.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
         for row in reader:
-            if len(row) < 8 or _code_in_parentheses(row[7]) != old_province_code or not _clean(row[2]):
+            if len(row) < 8 or _clean(row[4]) not in communes or not _clean(row[2]):
                 continue
             rows.append(CrosswalkRow(_clean(row[2]), _clean(row[1]), _clean(row[4]), _clean(row[3]), _clean(row[5])))
     return tuple(rows)

@@ -96,3 +96,22 @@ def test_the_cli_lists_shows_and_replays(settings: Settings, warehouse: Warehous
     assert listed.returncode == 0 and "KenhThucHien: expected an integer" in listed.stdout, listed.stderr
     assert shown.returncode == 0 and "What to do" in shown.stdout and "trực tuyến" in shown.stdout
     assert replayed.returncode == 0 and "still quarantined" in replayed.stdout, replayed.stderr
+
+
+def test_a_replay_never_undoes_a_correction_with_the_same_cursor(warehouse: Warehouse,
+                                                                  dossier_simulator: DossierSimulator) -> None:
+    from ingest.dossier.client import pages
+
+    load(warehouse.url, too_strict(DOSSIERS), lambda since: pages(dossier_simulator.url, "dossiers", since))
+    key, payload = query(warehouse, "select record_key, payload from raw._quarantine order by 1 limit 1")[0]
+    values, _ = DOSSIERS.validate(json.loads(payload))
+    corrected = dict(zip(DOSSIERS.columns, values, strict=True))
+    corrected["ten_tthc"] = "Tên đã được nguồn sửa"  # the source corrected it; the cursor did not move
+    with warehouse.connect() as conn:
+        conn.execute(f"insert into raw.dossier__dossiers ({', '.join(corrected)}, _load_id) "
+                     f"values ({', '.join(['%s'] * len(corrected))}, 0)", list(corrected.values()))
+
+    replay(warehouse.url, DOSSIERS)
+
+    assert query(warehouse, "select ten_tthc from raw.dossier__dossiers where ma_ho_so = %s", key) == [
+        ("Tên đã được nguồn sửa",)]
