@@ -80,3 +80,16 @@ def ensure_raw_table(conn: psycopg.Connection, contract: Contract) -> None:
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('kho.ingest.bootstrap'))")
         conn.execute(raw_table_ddl(contract))
+
+
+def ensure_every_raw_table(conninfo: str) -> None:
+    """Every registered source's raw tables, empty where the source is not connected yet: the warehouse builds
+    the same models whichever sources are configured (a missing source shows as empty marts and stale
+    freshness, not as a failed build)."""
+    from ingest.sources import sources
+
+    with psycopg.connect(conninfo) as conn:
+        bootstrap(conn)
+        for spec in sources().values():
+            for contract in spec.entities.values():
+                ensure_raw_table(conn, contract)

@@ -108,6 +108,9 @@ def run_dbt(settings: Settings, warehouse: Warehouse, command: str = "build", *e
 def build(settings: Settings, warehouse: Warehouse, *extra: str,
           on_node: Callable[[NodeOutcome], None] | None = None) -> BuildResult:
     """`dbt build`: every model, seed, snapshot and test, in dependency order; raise if any fails."""
+    from ingest.schema import ensure_every_raw_table
+
+    ensure_every_raw_table(warehouse.url)
     result = run_dbt(settings, warehouse, "build", *extra, on_node=on_node)
     if not result.success:
         details = "; ".join(f"{n.unique_id} {n.status}: {n.message}" for n in result.problems[:5])
