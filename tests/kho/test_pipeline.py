@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -13,37 +11,10 @@ from kho.settings import Settings
 from kho.warehouse import Warehouse
 from simulators.dossier.server import DossierSimulator
 from simulators.faults import Faults
-from tests.conftest import query, served_dossiers
+from tests.conftest import query
 
 MART_COLUMNS = ("month, agency_code, dossiers_received, dossiers_received_online, online_rate_pct, "
                 "dossiers_resolved, dossiers_resolved_on_time, on_time_rate_pct")
-
-
-def _rate(numerator: int, denominator: int) -> Decimal | None:
-    if not denominator:
-        return None
-    return (Decimal(100) * numerator / denominator).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def expected_kpis(records: list[dict]) -> dict[tuple[str, str], tuple]:
-    """The KPI mart computed straight from the source records, independently of dbt.
-
-    Online rate: online ÷ received, by month of receipt. On-time rate: finished on or before the due
-    date ÷ resolved (status 9 or 10), by month of resolution. Months are local time, which is how the
-    portal writes its timestamps (yyyyMMddHHmmss, UTC+7)."""
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for r in records:
-        agency = r["MaCoQuanTiepNhan"]
-        received = counts[(f"{r['NgayTiepNhan'][:4]}-{r['NgayTiepNhan'][4:6]}-01", agency)]
-        received[0] += 1
-        received[1] += r["KenhThucHien"] == 2
-        if r["TrangThaiHoSo"] in (9, 10) and r["NgayKetThucXuLy"]:
-            finished = r["NgayKetThucXuLy"]
-            resolved = counts[(f"{finished[:4]}-{finished[4:6]}-01", agency)]
-            resolved[2] += 1
-            resolved[3] += r["NgayHenTra"] is None or finished <= r["NgayHenTra"]
-    return {key: (rec, online, _rate(online, rec), res, on_time, _rate(on_time, res))
-            for key, (rec, online, res, on_time) in counts.items()}
 
 
 def mart_kpis(warehouse: Warehouse, table: str) -> dict[tuple[str, str], tuple]:
@@ -51,36 +22,14 @@ def mart_kpis(warehouse: Warehouse, table: str) -> dict[tuple[str, str], tuple]:
     return {(row[0].isoformat(), row[1]): tuple(row[2:]) for row in rows}
 
 
-def test_kpi_mart_equals_kpis_computed_from_source_records(settings: Settings, warehouse: Warehouse,
-                                                           dossier_simulator: DossierSimulator) -> None:
+def test_the_open_mart_is_published_as_built(settings: Settings, warehouse: Warehouse) -> None:
+    # The indicators themselves and the small-cell rule: tests/warehouse/test_dossier_kpis.py.
     summary = run_pipeline(settings)
 
     assert summary.success, summary.error
-    expected = expected_kpis(served_dossiers(dossier_simulator))
-    assert mart_kpis(warehouse, "shared_dossier_kpis_monthly") == expected
-    # Enough variety that the comparison means something.
-    assert len(expected) > 500
-    assert any(v[2] not in (None, Decimal("100.00")) for v in expected.values())
-    assert any(v[5] not in (None, Decimal("100.00")) for v in expected.values())
-
-
-def test_open_mart_withholds_small_cells_and_publishes_what_it_holds(settings: Settings, warehouse: Warehouse,
-                                                                     dossier_simulator: DossierSimulator) -> None:
-    summary = run_pipeline(settings)
-
-    assert summary.success, summary.error
-    expected = expected_kpis(served_dossiers(dossier_simulator))
     published = mart_kpis(warehouse, "open_dossier_kpis_monthly")
-    assert published.keys() == expected.keys()
-    for key, (rec, online, online_rate, res, on_time, on_time_rate) in expected.items():
-        small = lambda n: 1 <= n <= 4  # noqa: E731
-        received_cells = ((None, None, None) if small(rec) else
-                          (rec, None, None) if small(online) else (rec, online, online_rate))
-        resolved_cells = ((None, None, None) if small(res) else
-                          (res, None, None) if small(on_time) else (res, on_time, on_time_rate))
-        assert published[key] == received_cells + resolved_cells, key
     csv_path = settings.open_data_dir / "dossier-kpis-monthly" / "latest" / "dossier-kpis-monthly.csv"
-    with csv_path.open(encoding="utf-8", newline="") as handle:
+    with csv_path.open(encoding="utf-8-sig", newline="") as handle:
         assert sum(1 for _ in csv.DictReader(handle)) == len(published)
 
 

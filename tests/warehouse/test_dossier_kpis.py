@@ -1,0 +1,135 @@
+"""The dossier KPI marts against the same indicators computed in Python from the simulator's records, and the open
+marts against the small-cell rule (docs/open_data.md), on a real pipeline run."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from kho.pipeline import run_pipeline
+from kho.settings import Settings
+from kho.warehouse import Warehouse
+from simulators.dossier.server import DossierSimulator
+from tests.conftest import query, served_dossiers
+
+COUNTS = ("dossiers_received", "dossiers_received_online", "dossiers_received_direct", "dossiers_received_postal",
+          "dossiers_resolved", "dossiers_resolved_on_time", "dossiers_with_fee", "dossiers_paid_online",
+          "dossiers_overdue_in_progress")
+RATES = {"online_rate_pct": ("dossiers_received_online", "dossiers_received"),
+         "on_time_rate_pct": ("dossiers_resolved_on_time", "dossiers_resolved"),
+         "online_payment_rate_pct": ("dossiers_paid_online", "dossiers_with_fee")}
+OPEN_COUNTS = tuple(c for c in COUNTS if c != "dossiers_received_direct")
+PARTS = {"dossiers_received_online": "dossiers_received", "dossiers_received_postal": "dossiers_received",
+         "dossiers_resolved_on_time": "dossiers_resolved", "dossiers_paid_online": "dossiers_with_fee"}
+
+
+def _rate(numerator: int, denominator: int) -> Decimal | None:
+    if not denominator:
+        return None
+    return (Decimal(100) * numerator / denominator).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _month(timestamp: str) -> str:
+    return f"{timestamp[:4]}-{timestamp[4:6]}-01"
+
+
+def _next_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year + number // 12}-{number % 12 + 1:02d}-01"
+
+
+def expected_kpis(records: list[dict]) -> dict[tuple[str, str], dict]:
+    """Every indicator of shared_dossier_kpis_monthly, straight from the records (timestamps are local time,
+    yyyyMMddHHmmss, so they compare as strings). See docs/kpis.md for the definitions."""
+    counts: dict[tuple[str, str], dict] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
+    as_of = max(r["NgayCapNhat"] for r in records)
+    for r in records:
+        agency = r["MaCoQuanTiepNhan"]
+        received = counts[(_month(r["NgayTiepNhan"]), agency)]
+        received["dossiers_received"] += 1
+        channel = {1: "direct", 2: "online", 3: "postal"}[r["KenhThucHien"]]
+        received[f"dossiers_received_{channel}"] += 1
+        if (r["TongLePhi"] or 0) > 0:
+            received["dossiers_with_fee"] += 1
+            received["dossiers_paid_online"] += bool(r["DuocThanhToanTrucTuyen"])
+        finished, due = r["NgayKetThucXuLy"], r["NgayHenTra"]
+        if r["TrangThaiHoSo"] in (9, 10) and finished:
+            resolved = counts[(_month(finished), agency)]
+            resolved["dossiers_resolved"] += 1
+            resolved["dossiers_resolved_on_time"] += due is None or finished <= due
+        if r["TrangThaiHoSo"] in (3, 7, 8) or due is None:
+            continue
+        open_until = finished or as_of
+        month = _month(due)
+        while month <= _month(open_until):
+            observed = min(_next_month(month).replace("-", "") + "000000", as_of)
+            if due < observed <= open_until:
+                counts[(month, agency)]["dossiers_overdue_in_progress"] += 1
+            month = _next_month(month)
+    return {key: {**values, **{rate: _rate(values[n], values[d]) for rate, (n, d) in RATES.items()}}
+            for key, values in counts.items()}
+
+
+def mart(warehouse: Warehouse, table: str, columns: tuple[str, ...]) -> dict[tuple[str, str], dict]:
+    rows = query(warehouse, f"select month, agency_code, {', '.join(columns)} from marts.{table}")
+    return {(row[0].isoformat(), row[1]): dict(zip(columns, row[2:], strict=True)) for row in rows}
+
+
+def test_dossier_marts_equal_the_indicators_computed_from_the_records_and_withhold_small_cells(
+        settings: Settings, warehouse: Warehouse, dossier_simulator: DossierSimulator) -> None:
+    summary = run_pipeline(settings)
+    assert summary.success, summary.error
+    records = served_dossiers(dossier_simulator)
+    expected = expected_kpis(records)
+
+    shared = mart(warehouse, "shared_dossier_kpis_monthly", COUNTS + tuple(RATES))
+    assert shared == expected
+    assert sum(v["dossiers_overdue_in_progress"] for v in expected.values()) > 0
+    assert sum(v["dossiers_received_postal"] for v in expected.values()) > 0
+    assert any(v["online_payment_rate_pct"] not in (None, Decimal("100.00")) for v in expected.values())
+
+    # Reconciliation: mart totals = fact rows = raw rows (nothing was quarantined in this run).
+    (raw,), = query(warehouse, "select count(*) from raw.dossier__dossiers")
+    (facts,), = query(warehouse, "select count(*) from warehouse.fct_dossiers")
+    (quarantined,), = query(warehouse, "select count(*) from raw._quarantine where source = 'dossier'")
+    assert sum(v["dossiers_received"] for v in shared.values()) == facts == raw - quarantined == len(records)
+
+    # The open mart publishes what the shared one holds, or withholds it by the rule.
+    published = mart(warehouse, "open_dossier_kpis_monthly", OPEN_COUNTS + tuple(RATES) + ("agency_level",))
+    assert published.keys() == shared.keys()
+    withheld = 0
+    for key, row in published.items():
+        for column in OPEN_COUNTS:
+            value = row[column]
+            assert value is None or value == shared[key][column], (key, column)
+            assert value is None or not 1 <= value <= 4, (key, column)
+            withheld += value is None
+            whole = PARTS.get(column)
+            if whole and value is not None:
+                assert row[whole] is not None and not 1 <= row[whole] - value <= 4, (key, column)
+        for rate, (numerator, _) in RATES.items():
+            assert row[rate] == (shared[key][rate] if row[numerator] is not None else None), (key, rate)
+    assert withheld > 0
+    # Secondary suppression: no group (agencies of one level in one month) has exactly one withheld cell.
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for (month, _), row in published.items():
+        groups[(month, row["agency_level"])].append(row)
+    for group, rows in groups.items():
+        for column in OPEN_COUNTS:
+            assert len(rows) == 1 or sum(r[column] is None for r in rows) != 1, (group, column)
+
+    # The level mart holds the sums of its agencies, and withholds by the same rule across the levels of a month.
+    levels = query(warehouse, f"select month, agency_level, {', '.join(OPEN_COUNTS)} "
+                              "from marts.open_dossier_kpis_by_level_monthly")
+    for month, level, *values in levels:
+        rows = [shared[key] for key in shared if key[0] == month.isoformat()
+                and published[key]["agency_level"] == level]
+        for column, value in zip(OPEN_COUNTS, values, strict=True):
+            total = sum(r[column] for r in rows)
+            assert value is None or value == total, (month, level, column)
+            assert value is None or not 1 <= value <= 4
+            if value is None:  # a withheld total withholds every agency under it
+                assert all(published[k][column] is None for k in published if k[0] == month.isoformat()
+                           and published[k]["agency_level"] == level), (month, level, column)
+    assert {month for month, *_ in levels} == {date.fromisoformat(m) for m, _ in shared}
