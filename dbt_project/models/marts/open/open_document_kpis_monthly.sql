@@ -1,42 +1,57 @@
-{#- Published to everyone: no personal data (month, level and counts only: no agency, no signer), and no
-    count of 1–4 documents (statistical offices' small-cell rule). A withheld count also withholds every rate
-    built on it, as numerator or denominator, since the rate and the other count would give it back; and, as in
-    open_dossier_kpis_monthly, a part (sent electronically, e-signed, processed online) is withheld with its
-    whole, of which it is at most 4 then. -#}
-with kpis as (
-    select * from {{ ref('shared_document_kpis_monthly') }}
+{#- Published to everyone: month and level totals, no agency and no personal data (no signer). Small cells are
+    withheld with secondary suppression across the levels of a month (macro suppress_small_cells); a part (sent
+    electronically, e-signed, processed online) is withheld with its whole or when its complement is small, and
+    every rate built on a withheld count is withheld. -#}
+with agency_months as (
+    select * from {{ ref('int_document_agency_months') }}
 ),
 
-small_cells_flagged as (
-    select
-        *,
-        outgoing_documents between 1 and 4 as is_outgoing_small,
-        outgoing_sent_electronically between 1 and 4 as is_sent_electronically_small,
-        outgoing_e_signed between 1 and 4 as is_e_signed_small,
-        incoming_documents between 1 and 4 as is_incoming_small,
-        incoming_processed_online between 1 and 4 as is_processed_online_small
-    from kpis
-),
-
-suppressed as (
+level_months as (
     select
         month,
         level,
-        case when not is_outgoing_small then outgoing_documents end as outgoing_documents,
-        case when not (is_outgoing_small or is_sent_electronically_small) then outgoing_sent_electronically end
+        sum(outgoing_documents)::integer as outgoing_documents,
+        sum(outgoing_sent_electronically)::integer as outgoing_sent_electronically,
+        sum(outgoing_e_signed)::integer as outgoing_e_signed,
+        sum(incoming_documents)::integer as incoming_documents,
+        sum(incoming_processed_online)::integer as incoming_processed_online
+    from agency_months
+    group by month, level
+),
+
+suppression as (
+    {{ suppress_small_cells(
+        'level_months',
+        group_by=['month'],
+        cell_by=['level'],
+        measures=['outgoing_documents', 'outgoing_sent_electronically', 'outgoing_e_signed',
+                  'incoming_documents', 'incoming_processed_online'],
+        parts={'outgoing_sent_electronically': 'outgoing_documents', 'outgoing_e_signed': 'outgoing_documents',
+               'incoming_processed_online': 'incoming_documents'}) }}
+),
+
+published as (
+    select
+        month,
+        level,
+        case when not outgoing_documents_is_suppressed then outgoing_documents end as outgoing_documents,
+        case when not outgoing_sent_electronically_is_suppressed then outgoing_sent_electronically end
             as outgoing_sent_electronically,
-        case when not (is_outgoing_small or is_sent_electronically_small) then electronic_rate_pct end
-            as electronic_rate_pct,
-        case when not (is_outgoing_small or is_e_signed_small) then outgoing_e_signed end as outgoing_e_signed,
-        case when not (is_outgoing_small or is_e_signed_small) then e_signed_rate_pct end as e_signed_rate_pct,
-        case when not is_incoming_small then incoming_documents end as incoming_documents,
-        case when not (is_incoming_small or is_processed_online_small) then incoming_processed_online end
+        case when not outgoing_sent_electronically_is_suppressed
+            then {{ safe_rate_pct('outgoing_sent_electronically', 'outgoing_documents') }} end as electronic_rate_pct,
+        case when not outgoing_e_signed_is_suppressed then outgoing_e_signed end as outgoing_e_signed,
+        case when not outgoing_e_signed_is_suppressed
+            then {{ safe_rate_pct('outgoing_e_signed', 'outgoing_documents') }} end as e_signed_rate_pct,
+        case when not incoming_documents_is_suppressed then incoming_documents end as incoming_documents,
+        case when not incoming_processed_online_is_suppressed then incoming_processed_online end
             as incoming_processed_online,
-        case when not (is_incoming_small or is_processed_online_small) then processed_online_rate_pct end
+        case when not incoming_processed_online_is_suppressed
+            then {{ safe_rate_pct('incoming_processed_online', 'incoming_documents') }} end
             as processed_online_rate_pct,
-        is_outgoing_small or is_sent_electronically_small or is_e_signed_small or is_incoming_small
-        or is_processed_online_small as is_suppressed
-    from small_cells_flagged
+        (outgoing_documents_is_suppressed or outgoing_sent_electronically_is_suppressed
+            or outgoing_e_signed_is_suppressed or incoming_documents_is_suppressed
+            or incoming_processed_online_is_suppressed) as is_suppressed
+    from suppression
 )
 
-select * from suppressed
+select * from published
