@@ -13,7 +13,7 @@
     rate built on a suppressed count. Returns every column of `cells` plus `<measure>_is_suppressed` for each
     measure (and some `<measure>__…` working columns to leave out of the final select).
 
-    The rule (docs/open_data.md, "Small cells"), applied to each measure in the order given:
+    The rule (docs/kpis.md, "Small cells in open data"), applied to each measure in the order given:
     1. Primary: a count of 1 to threshold-1 (1–4) is withheld. So is a part (numerator) whose whole is withheld,
        or whose complement (whole − part) is 1–4, since the published whole and part would give it back. So is
        a cell for which `withheld_if[measure]` (a boolean column of `cells`) is true: used to withhold every

@@ -103,7 +103,7 @@ def expected_kpis(records: dict[str, list[dict]]) -> dict[tuple[str, str], tuple
 
 
 def check_small_cells(published: dict[tuple[str, str], tuple], expected: dict[tuple[str, str], tuple]) -> None:
-    """The open mart's rule (docs/open_data.md): each count is the true one or withheld; no count of 1–4 shows; a
+    """The open mart's rule (docs/kpis.md): each count is the true one or withheld; no count of 1–4 shows; a
     part shows only with its whole and when its complement is 5 or more; a rate shows only with its numerator;
     and no month has exactly one level withholding a count (it would be the month's total minus the others)."""
     parts = {1: 0, 3: 0, 6: 5}  # position of a part → position of its whole

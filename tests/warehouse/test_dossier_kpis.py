@@ -1,5 +1,5 @@
 """The dossier KPI marts against the same indicators computed in Python from the simulator's records, and the open
-marts against the small-cell rule (docs/open_data.md), on a real pipeline run."""
+marts against the small-cell rule (docs/kpis.md), on a real pipeline run."""
 
 from __future__ import annotations
 
