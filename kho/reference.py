@@ -72,8 +72,8 @@ _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 
 def name_key(name: str) -> str:
     """A name without its tone marks and case: 'Hoà' and 'Hòa' (old and new tone placement), 'Thị Trấn' and
-    'Thị trấn' are one name; 'Sà Phìn' and 'Xà Phìn' are not."""
-    letters = unicodedata.normalize("NFD", clean(name).casefold())
+    'Thị trấn', "M'Drắk" and "M’Drắk" are one name; 'Sà Phìn' and 'Xà Phìn' are not."""
+    letters = unicodedata.normalize("NFD", clean(name).casefold().replace("\u2019", "'"))
     return unicodedata.normalize("NFC", "".join(ch for ch in letters if ch not in _TONES))
 
 
@@ -280,7 +280,10 @@ def derive() -> Derived:
     for (old_code, new_code), n in sorted(pair_count.items()):
         if n > 1:
             find("duplicate", f"NSO pair {old_code} → {new_code} appears {n} times")
+    new_spelling = 0
     for r in nso_rows:
+        if r.new_code in new_communes and r.new_name != new_communes[r.new_code].name:
+            new_spelling += name_key(r.new_name) == name_key(new_communes[r.new_code].name)
         if r.new_code not in new_communes:
             find("code missing", f"NSO line {r.line}: new code {r.new_code} ({r.new_name}) is not among the "
                                  f"3,321 new communes")
@@ -330,7 +333,10 @@ def derive() -> Derived:
                              f"kept as an interim unit valid from {INTERIM_START} (assumed)")
     if spelling:
         find("name spelling", f"{spelling} NSO rows spell an old commune's name differently from the list only by "
-                              f"tone-mark placement or case (Hoà/Hòa, Thị Trấn/Thị trấn); treated as the same name")
+                              f"tone marks, case or apostrophe (Hoà/Hòa, Thị Trấn/Thị trấn); treated as the same name")
+    if new_spelling:
+        find("name spelling", f"{new_spelling} NSO rows spell a new commune's name differently from the list of "
+                              f"3,321 only by tone marks, case or apostrophe (M'Drắk/M’Drắk); the list's name is used")
 
     # -- The crosswalk rows, before the split rule.
     links: dict[tuple[str, str], dict[str, str]] = {}
@@ -360,8 +366,14 @@ def derive() -> Derived:
         if old and r.old_district and r.old_district != old.parent and old_code not in corrected.values():
             find("district mismatch", f"NSO line {r.line}: old commune {old_code} filed under district "
                                       f"{r.old_district}, the list puts it in {old.parent}")
+    districts_with_communes = {u.parent for u in old_communes.values()}
     for r in island_rows:
         district = old_districts.get(r.old_district)
+        if r.old_district in districts_with_communes:
+            # Not a unit: e.g. "Khu vực bãi bồi ven biển do huyện Kim Sơn quản lý", land a district managed directly.
+            find("not a unit", f"NSO line {r.line}: old side '{r.old_name}' ({r.old_district_name}) has no code and "
+                               f"is not a unit; its district has communes of its own, so no link is kept")
+            continue
         if district and r.old_province and r.old_province != district.province:
             find("province mismatch", f"NSO line {r.line}: old district {r.old_district} '{district.name}' filed "
                                       f"under old province {r.old_province}, the list puts it in {district.province}")
