@@ -1,17 +1,25 @@
--- Two versions of one unit code must not both be valid on a day, or a fact joined on (code, day) would count twice
--- (macro admin_unit_on). Codes reused by the reorganisation (00004, 80, …) end on 30 June 2025 and start again on
--- 1 July.
-with units as (
-    select * from {{ ref('dim_admin_units') }}
+-- Two versions of one unit code must not both be valid on a day, or a fact joined on (code, day) with the macro
+-- admin_unit_on would count twice. Two periods overlap exactly when the later one's first day lies in the earlier
+-- one, so it is enough to join each version's first day through the macro itself: more than one match is an
+-- overlap. Codes reused by the reorganisation (00004, 80, …) end on 30 June 2025 and start again on 1 July.
+with first_days as (
+    select
+        unit_code,
+        valid_from as day
+    from {{ ref('dim_admin_units') }}
+),
+
+versions_valid_on_first_days as (
+    select
+        first_days.unit_code,
+        first_days.day,
+        count(*) as versions
+    from first_days
+    inner join {{ ref('dim_admin_units') }} as units
+        on {{ admin_unit_on('first_days.unit_code', 'first_days.day', 'units') }}
+    group by first_days.unit_code, first_days.day
 )
 
-select
-    earlier.unit_code,
-    earlier.valid_from as earlier_valid_from,
-    earlier.valid_to as earlier_valid_to,
-    later.valid_from as later_valid_from
-from units as earlier
-inner join units as later
-    on earlier.unit_code = later.unit_code
-    and earlier.valid_from < later.valid_from
-where earlier.valid_to is null or earlier.valid_to >= later.valid_from
+select *
+from versions_valid_on_first_days
+where versions > 1
