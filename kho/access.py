@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
-from kho.warehouse import Warehouse
+from kho.settings import PROJECT_DIR, Settings, read_config
+from kho.warehouse import Warehouse, open_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,6 @@ class AccessConfig:
 
 def config_path(env: Mapping[str, str] | None = None, project_dir: Path | None = None) -> Path:
     """KHO_ACCESS_CONFIG (environment or kho.toml), else access.toml at the project root."""
-    from kho.settings import PROJECT_DIR, read_config
-
     values = read_config(os.environ if env is None else env)
     if values.get("KHO_ACCESS_CONFIG"):
         return Path(values["KHO_ACCESS_CONFIG"])
@@ -482,3 +481,13 @@ def describe_access(warehouse: Warehouse) -> dict[str, list[dict[str, Any]]]:
         "roles": [{"role": role, "agency_codes_readable": total, "own": own, "own_codes": list(codes or [])}
                   for role, total, own, codes in entitlements],
     }
+
+
+def apply_configured_access(settings: Settings, warehouse: Warehouse | None = None) -> dict[str, Any]:
+    """Apply the configured access (KHO_ACCESS_CONFIG or access.toml) to the settings' warehouse: what the
+    pipeline runs right after every dbt build, and what an Airflow task after the dbt task group should call."""
+    config = load_config(config_path(project_dir=settings.project_dir))
+    if warehouse is not None:
+        return apply_access(warehouse, config).as_dict()
+    with open_warehouse(settings) as opened:
+        return apply_access(opened, config).as_dict()

@@ -52,12 +52,16 @@ def check_gate(gate: str, settings: Settings | None = None) -> dict:
 
 
 def build_warehouse(settings: Settings | None = None, on_node: Callable[[Any], None] | None = None) -> dict:
-    """dbt build: staging, warehouse and marts, with every model's tests."""
+    """dbt build: staging, warehouse and marts, with every model's tests; then per-agency access (kho/access.py)."""
+    from kho.access import apply_configured_access
     from kho.transform import build
 
     settings = settings or Settings.from_env()
     with open_warehouse(settings) as warehouse:
-        return build(settings, warehouse, on_node=on_node).as_dict()
+        result = build(settings, warehouse, on_node=on_node).as_dict()
+        # dbt rebuilt the marts without their policies and grants (closed to every reader until now): re-apply.
+        result["access"] = apply_configured_access(settings, warehouse)
+        return result
 
 
 def publish_open_data(settings: Settings | None = None) -> dict:

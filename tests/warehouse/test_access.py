@@ -22,12 +22,13 @@ from kho.access import (
     AccessConfig,
     AccessError,
     apply_access,
+    apply_configured_access,
     config_path,
     describe_access,
     load_config,
     parse_config,
 )
-from kho.settings import PROJECT_DIR
+from kho.settings import PROJECT_DIR, Settings
 from kho.warehouse import Warehouse
 
 COMMITTEE = "000.00.00.H37"  # Ủy ban nhân dân tỉnh Long An
@@ -392,3 +393,60 @@ def test_a_bad_configuration_names_every_mistake() -> None:
     assert "agency_codes is empty" in message
     assert "'Public Role'" in message
     assert "used twice: kho_x" in message
+
+
+# --- The real marts, built by dbt through the pipeline -----------------------------------------------------
+
+def test_the_pipeline_build_applies_access_to_the_real_marts(
+        settings: Settings, warehouse: Warehouse, roles: Roles, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from kho.pipeline import build_warehouse, ingest_source
+
+    suffix = roles.health.removeprefix("t").split("_")[0]
+    config_file = tmp_path / "access.toml"
+    monkeypatch.setenv("KHO_ACCESS_CONFIG", str(config_file))
+    monkeypatch.setenv("KHO_TEST_ACCESS_PASSWORD", roles.password)
+
+    def write_config(health_codes: list[str]) -> None:
+        config_file.write_text(f"""
+[public]
+role = "{roles.public}"
+password_env = "KHO_TEST_ACCESS_PASSWORD"
+
+[[agencies]]
+role = "{roles.health}"
+agency_codes = {health_codes!r}
+password_env = "KHO_TEST_ACCESS_PASSWORD"
+
+[[agencies]]
+role = "{roles.office}"
+agency_codes = ["{OFFICE}"]
+all_agencies = true
+password_env = "KHO_TEST_ACCESS_PASSWORD"
+""".replace("'", '"'), encoding="utf-8")
+
+    write_config([HEALTH])
+    ingest_source("dossier", settings)
+    result = build_warehouse(settings)
+    assert result["success"] and f"t{suffix}_health" in result["access"]["entitlements"]
+    assert "shared_dossier_kpis_monthly" in result["access"]["shared_tables"]
+    assert unprotected_tables(warehouse) == []
+
+    with warehouse.connect() as conn:
+        by_code = dict(conn.execute("select agency_code, count(*) from marts.shared_dossier_kpis_monthly "
+                                    "group by agency_code order by count(*) desc").fetchall())
+        (open_rows,), = conn.execute("select count(*) from marts.open_dossier_kpis_monthly").fetchall()
+    assert len(by_code) > 2
+    # The agency the simulator gives most dossiers plays the health department; access follows the file.
+    mine = next(iter(by_code))
+    write_config([mine])
+    apply_configured_access(settings)
+
+    assert codes_seen(warehouse, roles, roles.health) == sorted([mine] * by_code[mine])
+    assert len(codes_seen(warehouse, roles, roles.office)) == sum(by_code.values())
+    assert len(codes_seen(warehouse, roles, roles.public, "marts.open_dossier_kpis_monthly")) == open_rows
+    for role in (roles.public, roles.health, roles.office):
+        for table in ("raw.dossier__dossiers", "warehouse.fct_dossiers", "warehouse.dim_agencies"):
+            assert not can_read(warehouse, roles, role, table), (role, table)
+    for table in (t["table"] for t in describe_access(warehouse)["tables"] if ".shared_" in t["table"]):
+        assert not can_read(warehouse, roles, roles.public, table), table
