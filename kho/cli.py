@@ -235,6 +235,42 @@ def publish() -> None:
 
 
 @app.command()
+def access(action: Annotated[str, typer.Argument(help="apply: roles, entitlements and policies from the access "
+                                                      "configuration; show: what the warehouse holds now.")] = "show"
+           ) -> None:
+    """Per-agency access to the marts (KHO_ACCESS_CONFIG or access.toml; docs/access.md)."""
+    from kho.access import AccessError, apply_configured_access, describe_access
+    from kho.warehouse import open_warehouse
+
+    if action not in ("apply", "show"):
+        console.print(f"[red]Unknown action {action!r}[/]: apply or show")
+        raise typer.Exit(2)
+    settings = Settings.from_env()
+    with open_warehouse(settings) as warehouse:
+        if action == "apply":
+            try:
+                console.print(apply_configured_access(settings, warehouse))
+            except AccessError as exc:
+                console.print(f"[red]{exc}[/]", markup=False)
+                raise typer.Exit(1) from None
+        state = describe_access(warehouse)
+    tables = Table(title="Marts: row-level security and readers")
+    for column in ("table", "RLS", "forced", "policies", "agency_code index", "readers"):
+        tables.add_column(column, overflow="fold")
+    for t in state["tables"]:
+        yes = {key: "yes" if t[key] else "no" for key in ("rls", "forced", "agency_code_index")}
+        tables.add_row(t["table"], yes["rls"], yes["forced"], ", ".join(t["policies"]), yes["agency_code_index"],
+                       ", ".join(t["readers"]))
+    console.print(tables)
+    roles = Table(title="Agency roles (access.agency_entitlements)")
+    for column in ("role", "agency codes readable", "own codes"):
+        roles.add_column(column, overflow="fold")
+    for r in state["roles"]:
+        roles.add_row(r["role"], f"{r['agency_codes_readable']:,}", ", ".join(r["own_codes"]))
+    console.print(roles)
+
+
+@app.command()
 def simulate(
     scale: Annotated[int, typer.Option(help="How many dossiers the simulated province holds.")] = 100_000,
     province: Annotated[str, typer.Option(help="long-an or vinh-long.")] = "long-an",

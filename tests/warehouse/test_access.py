@@ -7,6 +7,7 @@ and drops them afterwards."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -395,6 +396,54 @@ def test_a_bad_configuration_names_every_mistake() -> None:
     assert "used twice: kho_x" in message
 
 
+def write_config(path: Path, roles: Roles, health_codes: list[str]) -> None:
+    """An access.toml with the test's public, health and office roles."""
+    path.write_text(f"""
+[public]
+role = "{roles.public}"
+password_env = "KHO_TEST_ACCESS_PASSWORD"
+
+[[agencies]]
+role = "{roles.health}"
+agency_codes = {json.dumps(health_codes)}
+password_env = "KHO_TEST_ACCESS_PASSWORD"
+
+[[agencies]]
+role = "{roles.office}"
+agency_codes = ["{OFFICE}"]
+all_agencies = true
+password_env = "KHO_TEST_ACCESS_PASSWORD"
+""", encoding="utf-8")
+
+
+def test_kho_access_apply_and_show(warehouse: Warehouse, roles: Roles, tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from kho import cli
+    from kho.cli import app
+
+    monkeypatch.setattr(cli.console, "width", 250)  # whole names in the tables, not folded
+    build_layers(warehouse)
+    write_config(tmp_path / "access.toml", roles, [HEALTH])
+    monkeypatch.setenv("KHO_ACCESS_CONFIG", str(tmp_path / "access.toml"))
+    monkeypatch.setenv("KHO_TEST_ACCESS_PASSWORD", roles.password)
+    monkeypatch.setenv("KHO_DATABASE_URL", warehouse.url)
+    monkeypatch.setenv("KHO_HOME", str(tmp_path / "home"))
+
+    applied = CliRunner().invoke(app, ["access", "apply"], terminal_width=200)
+    assert applied.exit_code == 0, applied.output
+    assert codes_seen(warehouse, roles, roles.health) == each([HEALTH])
+    shown = CliRunner().invoke(app, ["access", "show"], terminal_width=200)
+    assert shown.exit_code == 0, shown.output
+    assert "marts.shared_dossier_kpis_monthly" in shown.output and roles.health in shown.output
+
+    with warehouse.connect() as conn:
+        conn.execute("create table marts.shared_without_code (month date)")
+    refused = CliRunner().invoke(app, ["access", "apply"], terminal_width=200)
+    assert refused.exit_code == 1 and "marts.shared_without_code has no column agency_code" in refused.output
+
+
 # --- The real marts, built by dbt through the pipeline -----------------------------------------------------
 
 def test_the_pipeline_build_applies_access_to_the_real_marts(
@@ -407,25 +456,7 @@ def test_the_pipeline_build_applies_access_to_the_real_marts(
     monkeypatch.setenv("KHO_ACCESS_CONFIG", str(config_file))
     monkeypatch.setenv("KHO_TEST_ACCESS_PASSWORD", roles.password)
 
-    def write_config(health_codes: list[str]) -> None:
-        config_file.write_text(f"""
-[public]
-role = "{roles.public}"
-password_env = "KHO_TEST_ACCESS_PASSWORD"
-
-[[agencies]]
-role = "{roles.health}"
-agency_codes = {health_codes!r}
-password_env = "KHO_TEST_ACCESS_PASSWORD"
-
-[[agencies]]
-role = "{roles.office}"
-agency_codes = ["{OFFICE}"]
-all_agencies = true
-password_env = "KHO_TEST_ACCESS_PASSWORD"
-""".replace("'", '"'), encoding="utf-8")
-
-    write_config([HEALTH])
+    write_config(config_file, roles, [HEALTH])
     ingest_source("dossier", settings)
     result = build_warehouse(settings)
     assert result["success"] and f"t{suffix}_health" in result["access"]["entitlements"]
@@ -439,7 +470,7 @@ password_env = "KHO_TEST_ACCESS_PASSWORD"
     assert len(by_code) > 2
     # The agency the simulator gives most dossiers plays the health department; access follows the file.
     mine = next(iter(by_code))
-    write_config([mine])
+    write_config(config_file, roles, [mine])
     apply_configured_access(settings)
 
     assert codes_seen(warehouse, roles, roles.health) == sorted([mine] * by_code[mine])
