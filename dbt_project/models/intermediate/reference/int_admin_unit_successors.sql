@@ -12,7 +12,10 @@ with unit_versions as (
 ),
 
 crosswalk as (
-    select * from {{ ref('admin_unit_crosswalk') }}
+    select
+        *,
+        count(*) over (partition by old_unit_code) as candidates
+    from {{ ref('admin_unit_crosswalk') }}
 ),
 
 current_units as (
