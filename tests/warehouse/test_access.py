@@ -481,3 +481,22 @@ def test_the_pipeline_build_applies_access_to_the_real_marts(
             assert not can_read(warehouse, roles, role, table), (role, table)
     for table in (t["table"] for t in describe_access(warehouse)["tables"] if ".shared_" in t["table"]):
         assert not can_read(warehouse, roles, roles.public, table), table
+
+
+# --- Nothing grants a rebuilt table before apply does ------------------------------------------------------
+
+def test_default_privileges_on_the_marts_make_apply_refuse(applied: Warehouse, roles: Roles) -> None:
+    # A default grant would open each table dbt creates before its policies exist.
+    with applied.connect() as conn:
+        conn.execute(sql.SQL("alter default privileges in schema marts grant select on tables to {}").format(
+            sql.Identifier(roles.health)))
+    with pytest.raises(AccessError, match="default privileges grant new tables in marts"):
+        apply_access(applied, roles.config, env=roles.env)
+
+
+def test_the_dbt_project_never_grants_on_its_models() -> None:
+    # dbt's `grants` config would grant right after the rename, before access is applied: the window would leak.
+    project = PROJECT_DIR / "dbt_project"
+    files = [project / "dbt_project.yml", *project.rglob("models/**/*.yml"), *project.rglob("models/**/*.sql")]
+    granting = [str(f.relative_to(project)) for f in files if "grants" in f.read_text(encoding="utf-8")]
+    assert granting == []
