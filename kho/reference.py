@@ -82,7 +82,9 @@ def unit_type(name: str, level: str) -> str:
     lowered = clean(name).lower()
     for kind in sorted(TYPES[level], key=len, reverse=True):
         if lowered.startswith(kind + " "):
-            return kind
+            # A district-level city is another kind of unit than a centrally-run one ("thành phố thuộc tỉnh" in the
+            # 2015 Law on Local Government); Thủ Đức, the one city under a city, is filed the same way.
+            return "thành phố thuộc tỉnh" if level == "district" and kind == "thành phố" else kind
     # Cap-tinh lists provinces without "Tỉnh"; a bare name is a province.
     if level == "province":
         return "tỉnh"
@@ -93,7 +95,8 @@ def bare_name(name: str, level: str) -> str:
     """The name without its type word: 'Phường Ba Đình' → 'Ba Đình'."""
     text = clean(name)
     kind = unit_type(text, level)
-    return text[len(kind) + 1:] if text.lower().startswith(kind + " ") else text
+    word = kind.split(" thuộc ")[0]
+    return text[len(word) + 1:] if text.lower().startswith(word + " ") else text
 
 
 def code_in_parentheses(text: str) -> str:
