@@ -392,7 +392,8 @@ def _apply_in_database(conn: psycopg.Connection, config: AccessConfig, tables: l
     # Other schemas: whatever was granted by hand to a reader role is taken back.
     for (schema,) in conn.execute("select nspname from pg_namespace where nspname = any(%s)",
                                   (list(CLOSED_SCHEMAS),)).fetchall():
-        run(sql.SQL("revoke all on all tables in schema {} from {}").format(sql.Identifier(schema), readers))
+        # PUBLIC too: every reader role is a member of it.
+        run(sql.SQL("revoke all on all tables in schema {} from public, {}").format(sql.Identifier(schema), readers))
         run(sql.SQL("revoke all on schema {} from {}").format(sql.Identifier(schema), readers))
 
     if not tables:

@@ -248,6 +248,34 @@ def unprotected_tables(warehouse: Warehouse) -> list[str]:
             if not (kind in ("r", "p") and rls and forced and policies >= 1 and indexed)]
 
 
+def privileges(warehouse: Warehouse, role: str) -> dict[str, set[str]]:
+    """Every relation outside the system schemas on which `role` holds any privilege (directly, through a role it
+    belongs to, or through PUBLIC), with those privileges."""
+    kinds = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+    with warehouse.connect() as conn:
+        rows = conn.execute(
+            """
+            select n.nspname || '.' || c.relname, k.privilege
+            from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            cross join unnest(%s::text[]) as k(privilege)
+            where c.relkind in ('r', 'p', 'v', 'm', 'f')
+              and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%%'
+              and has_table_privilege(%s, c.oid, k.privilege)
+            """, (list(kinds), role)).fetchall()
+    found: dict[str, set[str]] = {}
+    for table, privilege in rows:
+        found.setdefault(table, set()).add(privilege)
+    return found
+
+
+def test_the_catalog_grants_readers_only_select_on_their_marts(applied: Warehouse, roles: Roles) -> None:
+    shared = {"marts.shared_dossier_kpis_monthly", "marts.shared_health_visits_monthly"}
+    opened = {"marts.open_dossier_kpis_monthly"}
+    assert privileges(applied, roles.public) == {t: {"SELECT"} for t in opened}
+    for role in (roles.health, roles.education, roles.office, roles.committee):
+        assert privileges(applied, role) == {t: {"SELECT"} for t in shared | opened | {"access.agency_entitlements"}}
+
+
 def test_every_agency_scoped_table_has_forced_rls_a_policy_and_an_index(applied: Warehouse) -> None:
     assert unprotected_tables(applied) == []
     described = {t["table"]: t for t in describe_access(applied)["tables"]}
@@ -479,8 +507,14 @@ def test_the_pipeline_build_applies_access_to_the_real_marts(
     for role in (roles.public, roles.health, roles.office):
         for table in ("raw.dossier__dossiers", "warehouse.fct_dossiers", "warehouse.dim_agencies"):
             assert not can_read(warehouse, roles, role, table), (role, table)
-    for table in (t["table"] for t in describe_access(warehouse)["tables"] if ".shared_" in t["table"]):
+    marts = [t["table"] for t in describe_access(warehouse)["tables"]]
+    for table in (t for t in marts if ".shared_" in t):
         assert not can_read(warehouse, roles, roles.public, table), table
+    # Across the whole database, what each reader may do at all: select on its marts, nothing else.
+    opened = {t for t in marts if ".open_" in t}
+    readable = {t for t in marts if ".shared_" in t} | opened | {"access.agency_entitlements"}
+    assert privileges(warehouse, roles.public) == {t: {"SELECT"} for t in opened}
+    assert privileges(warehouse, roles.health) == {t: {"SELECT"} for t in readable}
 
 
 # --- Nothing grants a rebuilt table before apply does ------------------------------------------------------
