@@ -424,11 +424,6 @@ def derive() -> Derived:
                              f"{new_code} '{new.name}', link taken from dvhcvn")
     mapped = {v["old_unit_code"] for v in links.values() if v["old_level"] == "commune"}
     orphans = sorted(set(old_communes) - mapped)
-    for code in orphans:
-        unit = old_communes[code]
-        find("code missing", f"old {code} '{unit.name}' (district {unit.parent}) is in the 2025-01-04 list but in "
-                             f"neither mapping: it ceased before the reorganisation (not in dvhcvn's 2025-03-01 "
-                             f"list); no current unit")
     unreached = sorted(set(new_communes) - {v["new_unit_code"] for v in links.values()})
     for code in unreached:
         find("code missing", f"new {code} '{new_communes[code].name}' has no old unit in the crosswalk")
@@ -457,6 +452,35 @@ def derive() -> Derived:
             candidate["is_primary"] = str(not split or candidate["new_unit_code"] == primary).lower()
             candidate["rule"] = rule if split else ("single_successor" if candidate["source"] == "nso"
                                                     else "dvhcvn_only_successor")
+
+    # -- Listed communes in neither mapping ceased between 4 January and 1 July 2025. Where NSO's old side names,
+    # in the same district, exactly one other unit with the same name (HCMC's Phường 14 of Bình Thạnh: 26935 in
+    # January, 26929 for NSO), the commune went into that unit, and follows it to its successors.
+    nso_old_by_name: dict[tuple[str, str], set[str]] = defaultdict(set)
+    nso_old_name: dict[str, str] = {}
+    for r in commune_rows:
+        nso_old_by_name[(r.old_district, name_key(r.old_name))].add(corrected.get(r.line, r.old_code))
+        nso_old_name.setdefault(corrected.get(r.line, r.old_code), r.old_name)
+    without_successor = []
+    for code in orphans:
+        unit = old_communes[code]
+        hosts = nso_old_by_name.get((unit.parent, name_key(unit.name)), set()) - {code}
+        if len(hosts) != 1:
+            without_successor.append(code)
+            find("code missing", f"old {code} '{unit.name}' (district {unit.parent}) is in the 2025-01-04 list but "
+                                 f"in neither mapping, and NSO names no other unit of that name in its district: it "
+                                 f"ceased before the reorganisation (dvhcvn's 2025-03-01 list lacks it too); no "
+                                 f"current unit")
+            continue
+        host = hosts.pop()
+        for link in by_old[host]:
+            links[(code, link["new_unit_code"])] = {
+                **link, "old_unit_code": code, "old_unit_name": unit.name, "old_province_code": unit.province,
+                "source": "derived", "nso_note": "", "in_dvhcvn": "false", "nso_old_code": host,
+                "rule": "via_2025_unit"}
+        find("code missing", f"old {code} '{unit.name}' (district {unit.parent}) is in the 2025-01-04 list but in "
+                             f"neither mapping; NSO's old side has '{nso_old_name[host]}' {host} in the same "
+                             f"district, a unit of 2025: linked to its successors (rule via_2025_unit)")
 
     # -- Provinces and districts: the province each old one went to.
     province_votes: dict[str, Counter[str]] = defaultdict(Counter)
@@ -521,7 +545,8 @@ def derive() -> Derived:
         "pairs only in NSO": len(only_nso), "pairs only in dvhcvn": len(only_dv),
         "links taken from dvhcvn": added_from_dv, "codes corrected": len(corrected),
         "old communes split": sum(1 for v in by_old.values() if len(v) > 1),
-        "old communes without successor": len(orphans),
+        "old communes linked through a 2025 unit": len(orphans) - len(without_successor),
+        "old communes without successor": len(without_successor),
         **{f"splits resolved by {rule}": rules[rule] for rule in SPLIT_RULES},
     }
     return Derived(units, crosswalk, findings, counts)

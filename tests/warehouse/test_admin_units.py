@@ -51,6 +51,13 @@ def test_the_real_defects_are_reported_not_hidden(derived) -> None:
         "whole_population", "keeps_old_code", "same_name", "dvhcvn_full", "lowest_new_code"))
 
 
+def test_a_commune_merged_in_early_2025_follows_the_unit_it_went_into(derived) -> None:
+    # HCMC's Phường 14 of Bình Thạnh was 26935 on 2025-01-04; NSO's crosswalk knows only its 2025 unit 26929.
+    links = [c for c in derived.crosswalk if c["old_unit_code"] == "26935"]
+    assert [(c["new_unit_code"], c["rule"], c["nso_old_code"], c["is_primary"]) for c in links] == [
+        ("26929", "via_2025_unit", "26929", "true")]
+
+
 def test_every_old_unit_has_at_most_one_primary_successor(derived) -> None:
     primaries: dict[str, int] = {}
     for link in derived.crosswalk:
