@@ -534,3 +534,22 @@ def test_the_dbt_project_never_grants_on_its_models() -> None:
     files = [project / "dbt_project.yml", *project.rglob("models/**/*.yml"), *project.rglob("models/**/*.sql")]
     granting = [str(f.relative_to(project)) for f in files if "grants" in f.read_text(encoding="utf-8")]
     assert granting == []
+
+
+def test_the_sector_departments_owning_the_sector_marts_have_their_roles() -> None:
+    # The sector marts take agency_code from the seed sector_agencies: Long An's (province 80) must each belong to
+    # the department's role in the default file, or that department would read nothing of its own sector.
+    import csv
+
+    seed = PROJECT_DIR / "dbt_project" / "seeds" / "reference" / "sector_agencies.csv"
+    if not seed.is_file():
+        pytest.skip("no sector_agencies seed yet")
+    roles_by_code = {code: a.role for a in load_config(PROJECT_DIR / "access.toml").agencies for code in a.agency_codes}
+    expected = {"health": "kho_so_y_te", "education": "kho_so_giao_duc_dao_tao"}
+    with seed.open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["province_code"] == "80"]
+    assert rows
+    for row in rows:
+        assert row["agency_code"] in roles_by_code, row
+        if row["sector"] in expected:
+            assert roles_by_code[row["agency_code"]] == expected[row["sector"]], row
