@@ -215,19 +215,24 @@ def _ensure_role(conn: psycopg.Connection, role: str, password_env: str | None, 
                  member_of: str | None) -> bool:
     """Create the login role if missing; refuse one that row-level security would not bind. True if created."""
     ident = sql.Identifier(role)
+
+    def create_if_missing() -> bool:
+        # Looked up again on every attempt: after a lost race the role exists and there is nothing to create.
+        if conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone():
+            return False
+        conn.execute(sql.SQL(
+            "create role {} login nosuperuser nocreatedb nocreaterole inherit nobypassrls noreplication"
+        ).format(ident))
+        return True
+
+    try:
+        created = _retrying(create_if_missing)
+    except psycopg.errors.InsufficientPrivilege:
+        raise AccessError(f"role {role} does not exist and the pipeline role may not create roles. Fix: "
+                          f"create it once as an administrator (create role {role} login) or grant the "
+                          "pipeline role CREATEROLE") from None
     row = conn.execute("select rolsuper, rolbypassrls from pg_roles where rolname = %s", (role,)).fetchone()
-    created = False
-    if row is None:
-        try:
-            _retrying(lambda: conn.execute(sql.SQL(
-                "create role {} login nosuperuser nocreatedb nocreaterole inherit nobypassrls noreplication"
-            ).format(ident)))
-            created = True
-        except psycopg.errors.InsufficientPrivilege:
-            raise AccessError(f"role {role} does not exist and the pipeline role may not create roles. Fix: "
-                              f"create it once as an administrator (create role {role} login) or grant the "
-                              "pipeline role CREATEROLE") from None
-    elif row[0] or row[1]:
+    if row[0] or row[1]:
         raise AccessError(f"role {role} is {'a superuser' if row[0] else 'BYPASSRLS'}: row-level security would not "
                           f"bind it. Fix: alter role {role} nosuperuser nobypassrls (or name another role)")
     if password_env and env.get(password_env):

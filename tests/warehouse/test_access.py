@@ -553,3 +553,36 @@ def test_the_sector_departments_owning_the_sector_marts_have_their_roles() -> No
         assert row["agency_code"] in roles_by_code, row
         if row["sector"] in expected:
             assert roles_by_code[row["agency_code"]] == expected[row["sector"]], row
+
+
+def test_databases_applying_the_same_roles_at_once_do_not_clash(
+        pg_server: Warehouse, warehouse: Warehouse, roles: Roles) -> None:
+    # Roles are cluster-wide: warehouses on one server (or parallel test databases) create them concurrently.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kho.warehouse import ensure_database
+
+    others = [ensure_database(pg_server, f"kho_test_{uuid.uuid4().hex[:10]}") for _ in range(2)]
+    try:
+        for database in (warehouse, *others):
+            build_layers(database)
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            reports = list(pool.map(lambda db: apply_access(db, roles.config, env=roles.env), (warehouse, *others)))
+        assert sorted(r for report in reports for r in report.roles_created) == sorted(roles.config.roles)
+        for database in (warehouse, *others):
+            assert codes_seen(database, roles, roles.health) == each([HEALTH])
+    finally:
+        for database in others:
+            with database.connect(autocommit=True) as conn:
+                conn.execute(sql.SQL("drop owned by {}").format(
+                    sql.SQL(", ").join(sql.Identifier(r) for r in roles.config.roles)))
+            with pg_server.connect(autocommit=True) as conn:
+                conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(database.dbname)))
+
+
+def test_a_role_that_would_escape_the_policies_is_refused(warehouse: Warehouse, roles: Roles) -> None:
+    build_layers(warehouse)
+    with warehouse.connect(autocommit=True) as conn:
+        conn.execute(sql.SQL("create role {} login bypassrls").format(sql.Identifier(roles.health)))
+    with pytest.raises(AccessError, match=f"role {roles.health} is BYPASSRLS"):
+        apply_access(warehouse, roles.config, env=roles.env)
