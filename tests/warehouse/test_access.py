@@ -586,3 +586,11 @@ def test_a_role_that_would_escape_the_policies_is_refused(warehouse: Warehouse, 
         conn.execute(sql.SQL("create role {} login bypassrls").format(sql.Identifier(roles.health)))
     with pytest.raises(AccessError, match=f"role {roles.health} is BYPASSRLS"):
         apply_access(warehouse, roles.config, env=roles.env)
+
+
+def test_apply_on_a_warehouse_not_built_yet_sets_up_roles_and_entitlements(
+        warehouse: Warehouse, roles: Roles) -> None:
+    report = apply_access(warehouse, roles.config, env=roles.env)
+    assert report.shared_tables == [] and report.entitlements[roles.health] == 1
+    assert any("schema marts does not exist yet" in note for note in report.notes)
+    assert any(roles.committee in note and "dim_agencies" in note for note in report.notes)
