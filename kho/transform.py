@@ -6,6 +6,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kho.settings import Settings
@@ -117,3 +118,38 @@ def build(settings: Settings, warehouse: Warehouse, *extra: str,
         raise BuildError(f"dbt build failed ({result.error or details or 'see the dbt log'}); "
                          f"log: {settings.home / 'dbt' / 'logs' / 'dbt.log'}", result)
     return result
+
+
+@dataclass
+class SourceFreshness:
+    source: str  # source.table
+    status: str  # pass, warn, error, runtime error
+    max_loaded_at: str | None
+    age_seconds: float | None
+
+
+def source_freshness(settings: Settings, warehouse: Warehouse) -> list[SourceFreshness]:
+    """`dbt source freshness`: each raw table's last load against its declared schedule (warn/error after)."""
+    from dbt.cli.main import dbtRunner
+
+    env = {**QUIET_DBT_ENV, **warehouse.dbt_env(), "KHO_DBT_THREADS": str(settings.dbt_threads)}
+    output = settings.home / "dbt" / "target" / "sources.json"
+    with _environment(env):
+        outcome = dbtRunner().invoke(dbt_args(settings, "source freshness", "--no-use-colors", "--log-level",
+                                              "none", "--output", str(output)))
+    found = []
+    for result in getattr(outcome.result, "results", None) or []:
+        node = result.node
+        max_loaded = getattr(result, "max_loaded_at", None)
+        found.append(SourceFreshness(f"{node.source_name}.{node.name}", str(result.status),
+                                     max_loaded.isoformat() if max_loaded else None,
+                                     getattr(result, "age", None)))
+    return sorted(found, key=lambda f: f.source)
+
+
+def generate_docs(settings: Settings, warehouse: Warehouse) -> Path:
+    """`dbt docs generate`: the documentation site with the catalog and lineage; returns its folder."""
+    result = run_dbt(settings, warehouse, "docs generate")
+    if not result.success:
+        raise BuildError(f"dbt docs generate failed: {result.error}", result)
+    return settings.home / "dbt" / "target"
