@@ -594,3 +594,16 @@ def test_apply_on_a_warehouse_not_built_yet_sets_up_roles_and_entitlements(
     assert report.shared_tables == [] and report.entitlements[roles.health] == 1
     assert any("schema marts does not exist yet" in note for note in report.notes)
     assert any(roles.committee in note and "dim_agencies" in note for note in report.notes)
+
+
+def test_the_planner_statistics_do_not_reveal_other_agencies_rows(applied: Warehouse, roles: Roles) -> None:
+    # pg_stats holds most common values per column: with RLS on, PostgreSQL shows them to no reader.
+    with applied.connect() as conn:
+        conn.execute("analyze marts.shared_dossier_kpis_monthly")
+        (visible_to_pipeline,), = conn.execute(
+            "select count(*) from pg_stats where tablename = 'shared_dossier_kpis_monthly'").fetchall()
+    assert visible_to_pipeline > 0
+    with connect_as(applied, roles.health, roles.password) as conn:
+        (n,), = conn.execute("select count(*) from pg_stats where tablename = 'shared_dossier_kpis_monthly'"
+                             ).fetchall()
+    assert n == 0
