@@ -2,8 +2,9 @@
 ### Kho · build the warehouse (`kho_build`)
 
 Runs when any raw table's asset updates (an ingest DAG loaded it): make sure every registered raw table
-exists → quality gate after ingest → **dbt**, one task per model with its tests right after it (rendered
-by astronomer-cosmos from `dbt_project/`, using Kho's own `profiles.yml`) → quality gate before
+exists → quality gate after ingest → **dbt**, one task per model, seed and snapshot that builds it and runs
+its tests (`dbt build --select <model>`; rendered by astronomer-cosmos from `dbt_project/`, with Kho's
+own `profiles.yml`), and one task per test that reads two models, after both → quality gate before
 publication, which updates the `kho.warehouse.gated` asset the publication DAG waits for.
 
 A failed gate or dbt test stops what follows, so nothing unchecked is published. No catch-up: a run
@@ -20,7 +21,7 @@ from pathlib import Path
 from _kho import DEFAULT_ARGS, START_DATE, WAREHOUSE_GATED, dbt_env, raw_assets
 from airflow.sdk import dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
 
 DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
 PROFILE_KEYS = ("KHO_DB_HOST", "KHO_DB_PORT", "KHO_DB_USER", "KHO_DB_PASSWORD", "KHO_DB_NAME")
@@ -64,9 +65,13 @@ def kho_build() -> None:
         project_config=ProjectConfig(dbt_project_path=DBT_PROJECT),
         profile_config=ProfileConfig(profile_name="kho", target_name="warehouse",
                                      profiles_yml_filepath=DBT_PROJECT / "profiles.yml"),
+        # A model's task runs only the tests of that model (cautious): a test that also reads another model
+        # (relationships) gets its own task after both, instead of failing before its other parent is built.
         execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER,
+                                         test_indirect_selection=TestIndirectSelection.CAUTIOUS,
                                          dbt_executable_path=str(Path(sys.executable).with_name("dbt"))),
-        render_config=RenderConfig(load_method=LoadMode.DBT_LS, test_behavior=TestBehavior.AFTER_EACH),
+        render_config=RenderConfig(load_method=LoadMode.DBT_LS, test_behavior=TestBehavior.BUILD,
+                                   should_detach_multiple_parents_tests=True, emit_datasets=False),
         operator_args={"env": DBT_TASK_ENV, "install_deps": False},
         default_args={**DEFAULT_ARGS, "retries": 0},
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from kho.settings import Settings
@@ -17,8 +17,12 @@ class ConfigurationError(RuntimeError):
 
 
 def ingest_source(name: str, settings: Settings | None = None,
-                  progress: Callable[[str, int], None] | None = None) -> dict[str, dict]:
-    """Extract every entity of one source, each since its own watermark, into raw; {entity: load result}."""
+                  progress: Callable[[str, int], None] | None = None,
+                  since: datetime | None = None) -> dict[str, dict]:
+    """Extract every entity of one source, each since its own watermark, into raw; {entity: load result}.
+
+    `since` (a backfill's window start) re-extracts from at least that instant: the look-back is widened to
+    reach it, so a superset of the window is read again and merged idempotently; no watermark moves back."""
     from ingest.http import RetryPolicy
     from ingest.sources import LoadOptions, source
 
@@ -30,10 +34,17 @@ def ingest_source(name: str, settings: Settings | None = None,
                                  "(`kho demo` starts a simulator and sets it for you)")
     options = LoadOptions(page_size=settings.page_size, progress=progress,
                           policy=RetryPolicy(attempts=settings.http_attempts, timeout=settings.http_timeout),
-                          lookback=timedelta(seconds=settings.lookback_seconds))
+                          lookback=_lookback_reaching(since, timedelta(seconds=settings.lookback_seconds)))
     with open_warehouse(settings) as warehouse:
         results = spec.load(warehouse.url, location, options)
     return {r.entity: r.as_dict() for r in results}
+
+
+def _lookback_reaching(since: datetime | None, lookback: timedelta) -> timedelta:
+    # Every watermark lies before now, so reading back (now - since) from it starts at or before `since`.
+    if since is None:
+        return lookback
+    return max(lookback, datetime.now(UTC) - since)
 
 
 def configured_sources(settings: Settings) -> list[str]:

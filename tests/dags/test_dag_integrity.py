@@ -79,10 +79,11 @@ def test_the_build_shows_each_dbt_model_with_its_tests(dag_bag) -> None:
     models = {p.stem for p in (DAGS_DIR.parent / "dbt_project" / "models" / "marts").rglob("*.sql")}
     ids = set(build.task_ids)
     for model in models:
-        assert {f"dbt.{model}.run", f"dbt.{model}.test"} <= ids, model
-    assert sum(i.endswith(".run") for i in ids) > len(models)
+        assert f"dbt.{model}_model_build" in ids, model  # `dbt build --select <model>`: the model, then its tests
+    assert sum(i.endswith("_build") for i in ids) > len(models)
+    assert any(i.startswith("dbt.relationships_") for i in ids)  # a test across two models: its own task
     upstream = {t.task_id for t in build.get_task("gate_before_publish").get_flat_relatives(upstream=True)}
-    assert {"gate_after_ingest", "ensure_raw_tables"} | {f"dbt.{m}.run" for m in models} <= upstream
+    assert {"gate_after_ingest", "ensure_raw_tables"} | {f"dbt.{m}_model_build" for m in models} <= upstream
 
 
 def test_dag_files_do_no_work_at_import() -> None:
