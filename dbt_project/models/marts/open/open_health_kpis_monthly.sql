@@ -10,6 +10,7 @@ level_months as (
     select
         visit_month as month,
         facility_level,
+        count(distinct visit_date)::integer as days_reported,
         sum(visits)::integer as visits,
         sum(insured_visits)::integer as insured_visits,
         coalesce(sum(visits) filter (where insured_visits is not null), 0)::integer as visits_with_insurance_reported,
@@ -32,6 +33,8 @@ published as (
     select
         month,
         facility_level,
+        -- Days, not people: never withheld. A month's visits cover only the days the system delivered.
+        days_reported,
         case when not visits_is_suppressed then visits end as visits,
         case when not insured_visits_is_suppressed then insured_visits end as insured_visits,
         case when not insured_visits_is_suppressed
