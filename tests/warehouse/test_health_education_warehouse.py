@@ -18,7 +18,7 @@ import pytest
 from ingest import education, health
 from ingest.sources import LoadOptions
 from kho.settings import Settings
-from kho.transform import BuildResult, run_dbt
+from kho.transform import BuildResult, run_dbt, source_freshness
 from kho.warehouse import Warehouse, ensure_database
 from simulators.education.drop import EducationDrop, EducationFaults, EducationSimConfig
 from simulators.health.drop import HealthDrop, HealthFaults
@@ -137,6 +137,7 @@ class Built:
     schools: list[list]
     enrolment: list[list]
     result: BuildResult
+    settings: Settings
 
 
 @pytest.fixture(scope="module")
@@ -151,8 +152,9 @@ def built(pg_server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Ite
     warehouse = ensure_database(pg_server, name)
     try:
         ingest(warehouse, health_drop.folder, education_drop.folder)
-        result = build(dbt_settings(tmp_path_factory.mktemp("home"), warehouse), warehouse)
-        yield Built(warehouse, health_records(health_drop), *education_records(education_drop), result)
+        settings = dbt_settings(tmp_path_factory.mktemp("home"), warehouse)
+        result = build(settings, warehouse)
+        yield Built(warehouse, health_records(health_drop), *education_records(education_drop), result, settings)
     finally:
         with pg_server.connect(autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')
@@ -269,6 +271,12 @@ def test_layers_reconcile_with_raw(built: Built) -> None:
     assert dim_schools == len({row[0] for row in built.schools})
     for name in ("assert_health_kpis_reconcile_with_raw", "assert_education_kpis_reconcile_with_raw"):
         assert any(n.unique_id.startswith(f"test.kho.{name}") and n.status == "pass" for n in built.result.nodes)
+
+
+def test_sources_are_declared_with_freshness_and_fresh_after_a_load(built: Built) -> None:
+    freshness = {f.source: f for f in source_freshness(built.settings, built.warehouse)}
+    for name in ("health.visits", "education.schools", "education.enrolment"):
+        assert freshness[name].status == "pass" and freshness[name].max_loaded_at is not None, name
 
 
 def test_no_personal_value_leaves_staging(built: Built) -> None:
