@@ -9,7 +9,11 @@
         materialized='incremental',
         unique_key='visit_date',
         incremental_strategy='delete+insert',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['visit_key'], 'unique': True},
+            {'columns': ['visit_date']},
+        ]
     )
 }}
 
