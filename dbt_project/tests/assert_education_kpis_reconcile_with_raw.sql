@@ -1,5 +1,5 @@
--- Nothing appears or disappears between layers: every raw enrolment row is one fact row, every school of raw is
--- in dim_schools, and both KPI marts count every school and pupil once.
+-- Nothing appears or disappears between layers: every raw enrolment row is one fact row, every school of raw
+-- is in dim_schools, and both KPI marts count every school and pupil once.
 with raw_rows as (
     select
         (select count(*) from {{ source('education', 'enrolment') }}) as enrolment_rows,

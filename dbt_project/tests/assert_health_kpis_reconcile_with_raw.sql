@@ -1,5 +1,5 @@
--- Nothing appears or disappears between layers: every raw visits row is one fact row, and both KPI marts count
--- every visit, insured visit and referral once.
+-- Nothing appears or disappears between layers: every raw visits row is one fact row, and both KPI marts
+-- count every visit, insured visit and referral once.
 with raw_rows as (
     select count(*) as visit_rows, coalesce(sum(so_luot_kham), 0) as visits
     from {{ source('health', 'visits') }}

@@ -1,9 +1,9 @@
 {#- One row per facility, day, sex and age group. The health system delivers, and corrects, a whole day at a
     time (one file per day; a corrected file replaces its day's rows in raw and deletes the rows it no longer
     holds). So each incremental build takes every day that a load newer than the table's last one touched, and
-    replaces that day whole (delete+insert on visit_date): new days, late backfills, corrected figures and rows a
-    correction removed all come out as a full rebuild would make them. The business key visit_key stays unique
-    (tested). -#}
+    replaces that day whole (delete+insert on visit_date): new days, late backfills, corrected figures and
+    rows a correction removed all come out as a full rebuild would make them. The business key visit_key stays
+    unique (tested). -#}
 {{
     config(
         materialized='incremental',

@@ -1,6 +1,7 @@
--- One row per school per school year: the "Học sinh" sheet's counts with the "Trường học" sheet's description of
--- the school that same year (both keyed by school code and school year). A year's workbook is small (hundreds of
--- schools), so the table is rebuilt whole: a corrected workbook, or rows it removes, need no special handling.
+-- One row per school per school year: the "Học sinh" sheet's counts with the "Trường học" sheet's description
+-- of the school that same year (both keyed by school code and school year). A year's workbook is small
+-- (hundreds of schools), so the table is rebuilt whole: a corrected workbook, or rows it removes, need no
+-- special handling.
 with enrolment as (
     select * from {{ ref('stg_education__enrolment') }}
 ),

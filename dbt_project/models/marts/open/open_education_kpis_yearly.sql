@@ -1,7 +1,7 @@
-{#- Published to everyone: school-year and level totals of schools, classes, pupils, girls and teachers, no school
-    and no person. Small cells are withheld with secondary suppression across the levels of a school year (macro
-    suppress_small_cells); girls are a part of pupils, withheld with their whole or when the boys are 1–4; every
-    ratio built on a withheld count is withheld. -#}
+{#- Published to everyone: school-year and level totals of schools, classes, pupils, girls and teachers, no
+    school and no person. Small cells are withheld with secondary suppression across the levels of a school
+    year (macro suppress_small_cells); girls are a part of pupils, withheld with their whole or when the boys
+    are 1–4; every ratio built on a withheld count is withheld. -#}
 with enrolment as (
     select * from {{ ref('fct_school_enrolment') }}
 ),

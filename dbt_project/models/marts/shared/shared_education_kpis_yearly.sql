@@ -1,7 +1,7 @@
--- One row per agency, school year and level. The agency is the provincial education department (Sở Giáo dục và
--- Đào tạo) that owned the figures on the school year's opening day, from the seed sector_agencies by the province
--- code opening the school code (the source carries no agency identifier; the seed keeps the mart independent of
--- the document system).
+-- One row per agency, school year and level. The agency is the provincial education department (Sở Giáo dục
+-- và Đào tạo) that owned the figures on the school year's opening day, from the seed sector_agencies by the
+-- province code opening the school code (the source carries no agency identifier; the seed keeps the mart
+-- independent of the document system).
 with enrolment as (
     select * from {{ ref('fct_school_enrolment') }}
 ),

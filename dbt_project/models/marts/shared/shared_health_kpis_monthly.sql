@@ -1,6 +1,7 @@
 -- One row per agency, month and facility tier. The agency is the provincial health department (Sở Y tế) that
 -- owned the figures that month, from the seed sector_agencies by the province code opening the facility code:
--- the health source carries no agency identifier, and a seed keeps the mart independent of the document system.
+-- the health source carries no agency identifier, and a seed keeps the mart independent of the document
+-- system.
 with visits as (
     select * from {{ ref('fct_health_visits') }}
 ),
@@ -27,7 +28,8 @@ level_months as (
     from visits
     left join sector_agencies
         on sector_agencies.province_code = visits.province_code
-        and visits.visit_month between sector_agencies.valid_from and coalesce(sector_agencies.valid_to, 'infinity')
+        and visits.visit_month
+            between sector_agencies.valid_from and coalesce(sector_agencies.valid_to, 'infinity')
     group by 1, 2, 3, 4
 ),
 

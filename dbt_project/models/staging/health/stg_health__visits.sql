@@ -1,6 +1,6 @@
 -- The export is aggregated (counts per facility, day, sex and age group): it holds no person, so nothing
--- personal has to be dropped here. Codes are trimmed; text is NFC (a legacy-encoded or NFD file is converted by
--- ingest, but a hand-edited cell may still carry stray spaces).
+-- personal has to be dropped here. Codes are trimmed; text is NFC (a legacy-encoded or NFD file is converted
+-- by ingest, but a hand-edited cell may still carry stray spaces).
 with source as (
     select * from {{ source('health', 'visits') }}
 ),
