@@ -4,8 +4,9 @@
 Runs when any raw table's asset updates (an ingest DAG loaded it): make sure every registered raw table
 exists → quality gate after ingest → **dbt**, one task per model, seed and snapshot that builds it and runs
 its tests (`dbt build --select <model>`; rendered by astronomer-cosmos from `dbt_project/`, with Kho's
-own `profiles.yml`), and one task per test that reads two models, after both → quality gate before
-publication, which updates the `kho.warehouse.gated` asset the publication DAG waits for.
+own `profiles.yml`), and one task per test that reads two models, after both → the dbt manifest that
+publication reads metadata from → quality gate before publication, which updates the `kho.warehouse.gated`
+asset the publication DAG waits for.
 
 A failed gate or dbt test stops what follows, so nothing unchecked is published. No catch-up: a run
 builds from whatever raw holds.
@@ -76,13 +77,27 @@ def kho_build() -> None:
         default_args={**DEFAULT_ARGS, "retries": 0},
     )
 
+    @task
+    def dbt_manifest() -> None:
+        # Publication reads each dataset's metadata from the manifest in KHO_HOME/dbt/target, where `kho build`
+        # leaves it; cosmos runs each node in a scratch copy of the project, so write it here (`dbt parse`).
+        from kho.settings import Settings
+        from kho.transform import run_dbt
+        from kho.warehouse import open_warehouse
+
+        settings = Settings.from_env()
+        with open_warehouse(settings) as warehouse:
+            result = run_dbt(settings, warehouse, "parse")
+        if not result.success:
+            raise RuntimeError(f"dbt parse failed: {result.error}")
+
     @task(retries=0, outlets=[WAREHOUSE_GATED])
     def gate_before_publish() -> dict:
         from kho.pipeline import check_gate
 
         return check_gate("before_publish")
 
-    ensure_raw_tables() >> gate_after_ingest() >> dbt >> gate_before_publish()
+    ensure_raw_tables() >> gate_after_ingest() >> dbt >> dbt_manifest() >> gate_before_publish()
 
 
 kho_build()

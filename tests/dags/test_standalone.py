@@ -57,7 +57,9 @@ def test_standalone_starts_and_runs_a_backfill_of_an_ingest_dag(tmp_path: Path, 
 
     home = tmp_path / "airflow"
     home.mkdir()
-    env = airflow_env(home, settings, warehouse, AIRFLOW__API__PORT=str(free_port()),
+    # `airflow standalone` starts its components as `airflow …` from PATH: the venv's, as after `activate`.
+    env = airflow_env(home, settings, warehouse, PATH=f"{AIRFLOW.parent}{os.pathsep}{os.environ['PATH']}",
+                      AIRFLOW__API__PORT=str(free_port()),
                       AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL="5", AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5")
     log = (home / "standalone.log").open("w")
     process = subprocess.Popen([str(AIRFLOW), "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT,
