@@ -58,8 +58,10 @@ def test_standalone_starts_and_runs_a_backfill_of_an_ingest_dag(tmp_path: Path, 
     home = tmp_path / "airflow"
     home.mkdir()
     # `airflow standalone` starts its components as `airflow …` from PATH: the venv's, as after `activate`.
+    port = free_port()  # not 8080: the machine may run another Airflow; tasks reach the API server on it
     env = airflow_env(home, settings, warehouse, PATH=f"{AIRFLOW.parent}{os.pathsep}{os.environ['PATH']}",
-                      AIRFLOW__API__PORT=str(free_port()),
+                      AIRFLOW__API__PORT=str(port),
+                      AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://localhost:{port}/execution/",
                       AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL="5", AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5")
     log = (home / "standalone.log").open("w")
     process = subprocess.Popen([str(AIRFLOW), "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT,
