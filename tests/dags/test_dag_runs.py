@@ -22,7 +22,7 @@ from simulators.document.server import DocumentSimulator, build_stores
 from tests.conftest import query
 from tests.dags.airflow_run import airflow_env, dags_test, failure_report, migrate, task_seconds, webhook_receiver
 
-DOCUMENTS = DocumentSimConfig(province="vinh-long", documents=1500, start=date(2024, 1, 1),
+DOCUMENTS = DocumentSimConfig(province="long-an", documents=1500, start=date(2024, 1, 1),
                               as_of=datetime(2025, 10, 2, 8, 0), seed=7)
 
 
