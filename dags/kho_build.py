@@ -4,9 +4,10 @@
 Runs when any raw table's asset updates (an ingest DAG loaded it): make sure every registered raw table
 exists → quality gate after ingest → **dbt**, one task per model, seed and snapshot that builds it and runs
 its tests (`dbt build --select <model>`; rendered by astronomer-cosmos from `dbt_project/`, with Kho's
-own `profiles.yml`), and one task per test that reads two models, after both → the dbt manifest that
-publication reads metadata from → quality gate before publication, which updates the `kho.warehouse.gated`
-asset the publication DAG waits for.
+own `profiles.yml`), and one task per test that reads two models, after both → per-agency access
+re-applied to the rebuilt marts (`kho.access`) → the dbt manifest that publication reads metadata from →
+quality gate before publication, which updates the `kho.warehouse.gated` asset the publication DAG waits
+for.
 
 A failed gate or dbt test stops what follows, so nothing unchecked is published. No catch-up: a run
 builds from whatever raw holds.
@@ -78,6 +79,14 @@ def kho_build() -> None:
     )
 
     @task
+    def apply_access() -> dict:
+        # dbt rebuilt the marts without their policies and grants (closed to every reader until now): re-apply.
+        from kho.access import apply_configured_access
+        from kho.settings import Settings
+
+        return apply_configured_access(Settings.from_env())
+
+    @task
     def dbt_manifest() -> None:
         # Publication reads each dataset's metadata from the manifest in KHO_HOME/dbt/target, where `kho build`
         # leaves it; cosmos runs each node in a scratch copy of the project, so write it here (`dbt parse`).
@@ -97,7 +106,7 @@ def kho_build() -> None:
 
         return check_gate("before_publish")
 
-    ensure_raw_tables() >> gate_after_ingest() >> dbt >> dbt_manifest() >> gate_before_publish()
+    ensure_raw_tables() >> gate_after_ingest() >> dbt >> apply_access() >> dbt_manifest() >> gate_before_publish()
 
 
 kho_build()
