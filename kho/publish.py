@@ -59,6 +59,7 @@ class Dataset:
     description: str
     meta: dict[str, Any]
     columns: list[Column]
+    key: list[str] = field(default_factory=list)  # the model's unique_combination_of_columns test, if it has one
 
     @property
     def slug(self) -> str:
@@ -83,13 +84,18 @@ def open_datasets(settings: Settings) -> list[Dataset]:
     if not manifest_path.exists():
         raise PublishError(f"no dbt manifest at {manifest_path}: run `kho build` before publishing")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    datasets = []
+    keys = {}
     for node in manifest["nodes"].values():
+        test = node.get("test_metadata") or {}
+        if node["resource_type"] == "test" and test.get("name") == "unique_combination_of_columns":
+            keys[node.get("attached_node")] = list(test["kwargs"]["combination_of_columns"])
+    datasets = []
+    for uid, node in manifest["nodes"].items():
         if node["resource_type"] == "model" and node["name"].startswith("open_"):
             columns = [Column(c["name"], c.get("data_type") or "text", c.get("description", ""))
                        for c in node["columns"].values()]
             datasets.append(Dataset(node["name"], " ".join(node["description"].split()), node.get("meta", {}),
-                                    columns))
+                                    columns, keys.get(uid, [])))
     return sorted(datasets, key=lambda d: d.name)
 
 
@@ -117,7 +123,7 @@ def write_dataset(warehouse: Warehouse, dataset: Dataset, folder: Path) -> tuple
     names = [c.name for c in dataset.columns]
     csv_path, parquet_path = folder / f"{dataset.slug}.csv", folder / f"{dataset.slug}.parquet"
     schema = pa.schema([(c.name, c.arrow_type) for c in dataset.columns])
-    key = [n for n in ("month", "agency_code") if n in names] or names[:1]
+    key = dataset.key or names[:1]
     rows = 0
     with warehouse.connect() as conn, conn.cursor(name=f"publish_{dataset.name}") as cursor, \
             csv_path.open("w", encoding="utf-8", newline="") as csv_file, \
