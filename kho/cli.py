@@ -125,6 +125,32 @@ def _finish(summary: RunSummary, settings: Settings) -> None:
         raise typer.Exit(1)
 
 
+def _document(settings: Settings) -> None:
+    """The dbt docs site (catalog and lineage) and each source's freshness against its declared schedule."""
+    from kho.transform import generate_docs, source_freshness
+    from kho.warehouse import open_warehouse
+
+    with open_warehouse(settings) as warehouse, console.status("dbt docs generate and source freshness…"):
+        target = generate_docs(settings, warehouse)
+        freshness = source_freshness(settings, warehouse)
+    table = Table(title="Source freshness (dbt source freshness)")
+    for column in ("source table", "status", "last loaded"):
+        table.add_column(column)
+    colours = {"pass": "green", "warn": "yellow"}
+    for item in freshness:
+        colour = colours.get(item.status, "red")
+        table.add_row(item.source, f"[{colour}]{item.status}[/]", item.max_loaded_at or "never")
+    console.print(table)
+    console.print(f"dbt docs (lineage from each source to the open marts): [bold]{target / 'index.html'}[/] "
+                  f"(`dbt docs serve --project-dir dbt_project --target-path {target}` to browse)")
+
+
+@app.command()
+def docs() -> None:
+    """dbt docs generate (catalog, lineage) and dbt source freshness for every raw table."""
+    _document(Settings.from_env())
+
+
 @app.command()
 def demo(
     scale: Annotated[int, typer.Option(help="How many dossiers the simulated province holds; "
@@ -152,6 +178,8 @@ def demo(
                 summary = run_pipeline(settings, RichObserver(progress))
         finally:
             simulators.__exit__(None, None, None)
+        if summary.success:
+            _document(settings)
         _finish(summary, settings)
 
 
