@@ -1,4 +1,5 @@
-"""Publish open marts as files anyone can download: CSV (UTF-8), Parquet and a Frictionless data package."""
+"""Publish open marts as files anyone can download: CSV (UTF-8 with BOM), Parquet, JSON, a Frictionless data
+package and SHA256SUMS per immutable, semantically versioned folder; then the DCAT catalog and the portal."""
 
 from __future__ import annotations
 
@@ -71,11 +72,12 @@ class PublishResult:
     folder: Path
     datasets: dict[str, int] = field(default_factory=dict)  # name → rows
     files: list[Path] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)  # dataset folder → new version (unchanged ones absent)
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {"folder": str(self.folder), "datasets": self.datasets, "files": [str(f) for f in self.files],
-                "seconds": round(self.seconds, 3)}
+                "versions": self.versions, "seconds": round(self.seconds, 3)}
 
 
 def open_datasets(settings: Settings) -> list[Dataset]:
@@ -109,6 +111,14 @@ def _csv_value(value: Any) -> str:
     return str(value)
 
 
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -122,22 +132,30 @@ def write_dataset(warehouse: Warehouse, dataset: Dataset, folder: Path) -> tuple
     folder.mkdir(parents=True, exist_ok=False)
     names = [c.name for c in dataset.columns]
     csv_path, parquet_path = folder / f"{dataset.slug}.csv", folder / f"{dataset.slug}.parquet"
+    json_path = folder / f"{dataset.slug}.json"
     schema = pa.schema([(c.name, c.arrow_type) for c in dataset.columns])
     key = dataset.key or names[:1]
     rows = 0
     with warehouse.connect() as conn, conn.cursor(name=f"publish_{dataset.name}") as cursor, \
-            csv_path.open("w", encoding="utf-8", newline="") as csv_file, \
+            csv_path.open("w", encoding="utf-8-sig", newline="") as csv_file, \
+            json_path.open("w", encoding="utf-8") as json_file, \
             pq.ParquetWriter(parquet_path, schema) as parquet:
         cursor.itersize = BATCH_ROWS
         cursor.execute(f"select {', '.join(names)} from {OPEN_SCHEMA}.{dataset.name} order by {', '.join(key)}")
         writer = csv.writer(csv_file, lineterminator="\n")
         writer.writerow(names)
+        json_file.write("[")
         while batch := cursor.fetchmany(BATCH_ROWS):
             writer.writerows([_csv_value(v) for v in row] for row in batch)
+            json_file.write(("," if rows else "") + ",".join(
+                json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=_json_value)
+                for row in batch))
             parquet.write_batch(pa.RecordBatch.from_pylist([dict(zip(names, row, strict=True)) for row in batch],
                                                            schema=schema))
             rows += len(batch)
-    fields = [{"name": c.name, "type": c.frictionless_type, "description": c.description} for c in dataset.columns]
+        json_file.write("]\n")
+    fields = [{"name": c.name, "title": c.description.split(" | ")[-1].strip() or c.name, "type": c.frictionless_type,
+               "description": c.description} for c in dataset.columns]
     for f in fields:
         if f["type"] == "boolean":
             f.update(trueValues=["true"], falseValues=["false"])
@@ -147,26 +165,37 @@ def write_dataset(warehouse: Warehouse, dataset: Dataset, folder: Path) -> tuple
         "name": dataset.slug,
         "title": meta.get("title_vi") or dataset.name,
         "description": dataset.description,
-        "version": __version__,
+        "version": "1.0.0",  # set by publish() against the previous version
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "owner": meta.get("owner", ""),
+        "update_frequency": meta.get("update_frequency", ""),
+        "keywords": meta.get("keywords", []),
+        "publisher": f"Kho {__version__}",
         "licenses": [{"name": meta.get("licence", "CC-BY-4.0"),
                       "path": "https://creativecommons.org/licenses/by/4.0/"}],
         "sources": [{"title": "Kho — kho cơ sở dữ liệu dùng chung của tỉnh"}],
         "resources": [
+            # UTF-8 with a byte-order mark: Excel opens it with Vietnamese intact (without it, Excel guesses the
+            # legacy code page); every other reader skips the mark.
             {"name": f"{dataset.slug}-csv", "path": csv_path.name, "format": "csv", "mediatype": "text/csv",
-             "encoding": "utf-8", "schema": table_schema, "hash": f"sha256:{_sha256(csv_path)}"},
+             "encoding": "utf-8-sig", "schema": table_schema, "hash": f"sha256:{_sha256(csv_path)}",
+             "bytes": csv_path.stat().st_size},
             # A file resource, not a table: frictionless reads Parquet through pandas, which turns a nullable
             # integer column into floats and then rejects it. Parquet carries its own typed schema; the
             # hash is checked here, and tests/kho/test_publish.py checks the columns against the CSV.
             {"name": f"{dataset.slug}-parquet", "type": "file", "path": parquet_path.name, "format": "parquet",
-             "mediatype": "application/vnd.apache.parquet", "hash": f"sha256:{_sha256(parquet_path)}"},
+             "mediatype": "application/vnd.apache.parquet", "hash": f"sha256:{_sha256(parquet_path)}",
+             "bytes": parquet_path.stat().st_size},
+            {"name": f"{dataset.slug}-json", "type": "file", "path": json_path.name, "format": "json",
+             "mediatype": "application/json", "hash": f"sha256:{_sha256(json_path)}",
+             "bytes": json_path.stat().st_size},
         ],
     }
     if meta.get("title_en"):
         package["title_en"] = meta["title_en"]
     package_path = folder / "datapackage.json"
     package_path.write_text(json.dumps(package, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return rows, [csv_path, parquet_path, package_path]
+    return rows, [csv_path, parquet_path, json_path, package_path]
 
 
 def validate_package(package_path: Path) -> None:
@@ -178,35 +207,146 @@ def validate_package(package_path: Path) -> None:
         raise PublishError(f"{package_path} does not validate: {errors}")
 
 
+@dataclass
+class Change:
+    """What a new version changes against the previous one, and the semantic version that follows."""
+    version: str
+    columns_added: list[str] = field(default_factory=list)
+    columns_removed: list[str] = field(default_factory=list)
+    columns_retyped: list[str] = field(default_factory=list)
+    rows_added: int = 0
+    rows_removed: int = 0
+    rows_revised: int = 0
+    previous: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.previous is None or any((self.columns_added, self.columns_removed, self.columns_retyped,
+                                             self.rows_added, self.rows_removed, self.rows_revised))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def _csv_rows(folder: Path, package: dict) -> tuple[dict[str, str], dict[tuple, dict]]:
+    resource = package["resources"][0]
+    fields = resource["schema"]["fields"]
+    key = resource["schema"].get("primaryKey") or [fields[0]["name"]]
+    with (folder / resource["path"]).open(encoding="utf-8-sig", newline="") as handle:
+        rows = {tuple(row[k] for k in key): row for row in csv.DictReader(handle)}
+    return {f["name"]: f["type"] for f in fields}, rows
+
+
+def compare(previous_folder: Path | None, staging: Path) -> Change:
+    """Semantic versioning of a dataset: a column removed or retyped is a major change, a column added a minor
+    one, changed rows a patch; rows are matched on the dataset's key."""
+    package = json.loads((staging / "datapackage.json").read_text(encoding="utf-8"))
+    if previous_folder is None or not (previous_folder / "datapackage.json").exists():
+        return Change("1.0.0")
+    before = json.loads((previous_folder / "datapackage.json").read_text(encoding="utf-8"))
+    old_types, old_rows = _csv_rows(previous_folder, before)
+    new_types, new_rows = _csv_rows(staging, package)
+    change = Change(before["version"], previous=before["version"])
+    change.columns_added = [c for c in new_types if c not in old_types]
+    change.columns_removed = [c for c in old_types if c not in new_types]
+    change.columns_retyped = [c for c in new_types if c in old_types and new_types[c] != old_types[c]]
+    common = [c for c in new_types if c in old_types]
+    change.rows_added = sum(1 for k in new_rows if k not in old_rows)
+    change.rows_removed = sum(1 for k in old_rows if k not in new_rows)
+    change.rows_revised = sum(1 for k, row in new_rows.items() if k in old_rows
+                              and any(row[c] != old_rows[k][c] for c in common))
+    major, minor, patch = (int(n) for n in before["version"].split("."))
+    if change.columns_removed or change.columns_retyped:
+        change.version = f"{major + 1}.0.0"
+    elif change.columns_added:
+        change.version = f"{major}.{minor + 1}.0"
+    elif change.changed:
+        change.version = f"{major}.{minor}.{patch + 1}"
+    return change
+
+
+def _finalise(staging: Path, change: Change) -> None:
+    """Stamp the version into the package, write SHA256SUMS, and check everything before anyone can see it."""
+    package_path = staging / "datapackage.json"
+    package = json.loads(package_path.read_text(encoding="utf-8"))
+    package["version"] = change.version
+    package_path.write_text(json.dumps(package, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    for resource in package["resources"]:
+        if f"sha256:{_sha256(staging / resource['path'])}" != resource["hash"]:
+            raise PublishError(f"{staging / resource['path']}: checksum differs from its data package")
+    sums = "".join(f"{_sha256(f)}  {f.name}\n" for f in sorted(staging.iterdir()) if f.name != "SHA256SUMS")
+    (staging / "SHA256SUMS").write_text(sums, encoding="utf-8")
+    validate_package(package_path)
+
+
+def _record_change(dataset_folder: Path, slug: str, change: Change) -> None:
+    """changelog.json (every version, newest first) and CHANGELOG.md rendered from it, each replaced at once."""
+    log_path = dataset_folder / "changelog.json"
+    entries = json.loads(log_path.read_text(encoding="utf-8")) if log_path.exists() else []
+    entry = {"version": change.version, "published": datetime.now(UTC).isoformat(timespec="seconds"),
+             **{k: v for k, v in change.as_dict().items() if k != "version"}}
+    entries.insert(0, entry)
+    lines = [f"# {slug} — changelog\n"]
+    for e in entries:
+        lines.append(f"\n## {e['version']} — {e['published']}\n")
+        if e["previous"] is None:
+            lines.append("- First publication.\n")
+            continue
+        for label, key in (("Columns added", "columns_added"), ("Columns removed", "columns_removed"),
+                           ("Columns retyped", "columns_retyped")):
+            if e[key]:
+                lines.append(f"- {label}: {', '.join(e[key])}\n")
+        lines.append(f"- Rows: {e['rows_added']} added, {e['rows_removed']} removed, {e['rows_revised']} revised "
+                     f"(against {e['previous']}).\n")
+    for path, text in ((log_path, json.dumps(entries, ensure_ascii=False, indent=2) + "\n"),
+                       (dataset_folder / "CHANGELOG.md", "".join(lines))):
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+
+
 def publish(settings: Settings, warehouse: Warehouse) -> PublishResult:
     """Write every open dataset as a new immutable version, check it, then point `latest` at it.
 
     `latest` is a symbolic link replaced by one rename, so a reader sees the previous version or the new
-    one, never a mixture; a failure before the switch leaves the previous version served."""
+    one, never a mixture; a failure before the switch leaves the previous version served. A dataset whose
+    rows and columns did not change gets no new version."""
+    from kho.portal import write_catalog_and_portal
+
     started = time.perf_counter()
     root = settings.open_data_dir
-    version = "v" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     result = PublishResult(root)
-    staged: list[tuple[Path, Path]] = []
+    staged: list[tuple[Path, Path, Change]] = []
     try:
         for dataset in open_datasets(settings):
-            staging = root / dataset.slug / f".staging-{version}"
+            folder = root / dataset.slug
+            staging = folder / f".staging-{stamp}"
             rows, files = write_dataset(warehouse, dataset, staging)
             validate_package(staging / "datapackage.json")
+            latest = folder / "latest"
+            change = compare(latest.resolve() if latest.exists() else None, staging)
             result.datasets[dataset.name] = rows
-            staged.append((staging, root / dataset.slug / version))
-            result.files.extend(root / dataset.slug / "latest" / f.name for f in files)
+            result.files.extend(latest / f.name for f in files)
+            if not change.changed:
+                shutil.rmtree(staging)
+                continue
+            _finalise(staging, change)
+            staged.append((staging, folder / f"v{change.version}", change))
     except BaseException:
-        for staging, _ in staged:
-            shutil.rmtree(staging, ignore_errors=True)
-        for leftover in root.glob(f"*/.staging-{version}"):
+        for leftover in root.glob(f"*/.staging-{stamp}"):
             shutil.rmtree(leftover, ignore_errors=True)
         raise
-    for staging, final in staged:
+    for staging, final, change in staged:
+        if final.exists():  # left by a run that stopped before its switch: never served, so safe to replace
+            shutil.rmtree(final)
         staging.rename(final)
-        link = final.parent / f".latest-{version}"
+        link = final.parent / f".latest-{stamp}"
         link.symlink_to(final.name)
         os.replace(link, final.parent / "latest")
+        _record_change(final.parent, final.parent.name, change)
+    result.versions = {final.parent.name: change.version for _, final, change in staged}
+    result.files.extend(write_catalog_and_portal(settings, warehouse))
     result.seconds = time.perf_counter() - started
     return result
 

@@ -38,6 +38,7 @@ class Settings:
     http_timeout: float = 30.0  # KHO_HTTP_TIMEOUT (seconds)
     dbt_threads: int = 4  # KHO_DBT_THREADS
     lookback_seconds: float = 0.0  # KHO_LOOKBACK_SECONDS: re-read this far before the watermark (late commits)
+    open_data_base_url: str = ""  # KHO_OPEN_DATA_BASE_URL: where open_data/ is served (catalog links); "" → relative
     # Where each source system is: KHO_DOSSIER_API_URL, KHO_HEALTH_DROP_DIR, … (see ingest/sources.py)
     locations: Mapping[str, str] = field(default_factory=dict)
 
@@ -54,9 +55,10 @@ class Settings:
             http_timeout=float(values.get("KHO_HTTP_TIMEOUT", 30)),
             dbt_threads=int(values.get("KHO_DBT_THREADS", 4)),
             lookback_seconds=float(values.get("KHO_LOOKBACK_SECONDS", 0)),
+            open_data_base_url=values.get("KHO_OPEN_DATA_BASE_URL", ""),
             locations=MappingProxyType({k: v for k, v in values.items()
                                         if k.endswith(("_URL", "_DIR")) and v and k not in (
-                                            "KHO_DATABASE_URL", "KHO_OPEN_DATA_DIR")}),
+                                            "KHO_DATABASE_URL", "KHO_OPEN_DATA_DIR", "KHO_OPEN_DATA_BASE_URL")}),
         )
 
     def with_(self, **changes: object) -> Settings:

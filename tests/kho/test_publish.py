@@ -27,7 +27,7 @@ def test_published_dataset_validates_and_its_formats_agree(settings: Settings,
     for resource in package["resources"]:
         digest = hashlib.sha256((folder / resource["path"]).read_bytes()).hexdigest()
         assert resource["hash"] == f"sha256:{digest}"
-    with (folder / "dossier-kpis-monthly.csv").open(encoding="utf-8", newline="") as handle:
+    with (folder / "dossier-kpis-monthly.csv").open(encoding="utf-8-sig", newline="") as handle:
         csv_rows = list(csv.DictReader(handle))
     table = pq.read_table(folder / "dossier-kpis-monthly.parquet")
     assert table.column_names == list(csv_rows[0])
@@ -38,7 +38,7 @@ def test_published_dataset_validates_and_its_formats_agree(settings: Settings,
         assert as_text == csv_row
 
     # Vietnamese stays intact, and nothing of the applicants leaves the warehouse.
-    text = (folder / "dossier-kpis-monthly.csv").read_text(encoding="utf-8")
+    text = (folder / "dossier-kpis-monthly.csv").read_text(encoding="utf-8-sig")
     assert "Sở Tư pháp Long An" in text
     records = served_dossiers(dossier_simulator)
     for record in records[:500]:
