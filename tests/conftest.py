@@ -15,12 +15,18 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from kho.settings import Settings
 from kho.warehouse import Warehouse, ensure_database, start_embedded, stop_embedded
 from simulators.dossier.generate import DossierSimConfig
 from simulators.dossier.server import DOSSIERS_PATH, DossierSimulator, DossierStores, build_stores
 from simulators.faults import Faults
+
+# Shared 2-core machines: a slow draw is the machine, not the strategy.
+hypothesis_settings.register_profile("kho", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("kho")
 
 # Small enough to build in a second, big enough for every status and channel, late dossiers (2019–2021),
 # and both sides of the 1 July 2025 reorganisation.

@@ -16,7 +16,8 @@ from kho.transform import BuildResult, run_dbt
 from kho.warehouse import Warehouse, ensure_database
 from tests.conftest import query
 
-SELECT = ("--select", "admin_units", "admin_unit_crosswalk", "int_admin_unit_successors", "dim_admin_units",
+SELECT = ("--indirect-selection", "cautious",
+          "--select", "admin_units", "admin_unit_crosswalk", "int_admin_unit_successors", "dim_admin_units",
           "assert_admin_unit_versions_do_not_overlap")
 LAST_OLD_DAY, REORGANISATION = date(2025, 6, 30), date(2025, 7, 1)
 
