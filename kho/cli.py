@@ -259,7 +259,29 @@ def publish() -> None:
     """Publish the open marts as a new version of each open dataset."""
     from kho.pipeline import publish_open_data
 
-    console.print(publish_open_data())
+    result = publish_open_data()
+    for folder, version in sorted(result["versions"].items()):
+        console.print(f"  {folder}: v{version}")
+    unchanged = len(result["datasets"]) - len(result["versions"])
+    console.print(f"{len(result['versions'])} datasets published, {unchanged} unchanged (no new version); "
+                  f"portal: [bold]{Settings.from_env().open_data_dir / 'index.html'}[/]")
+
+
+@app.command()
+def serve(port: Annotated[int, typer.Option(help="Port on localhost.")] = 8000) -> None:
+    """Serve the open-data folder (portal, catalog, files) on localhost for a person to look at."""
+    import functools
+    import http.server
+
+    folder = Settings.from_env().open_data_dir
+    if not (folder / "index.html").exists():
+        console.print(f"[red]{folder / 'index.html'} does not exist:[/] run `kho publish` (or `kho demo`) first")
+        raise typer.Exit(1)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        console.print(f"Open data portal: [bold]http://127.0.0.1:{port}/[/] (Ctrl-C to stop)")
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
 
 
 @app.command()

@@ -178,7 +178,7 @@ def charts(warehouse: Warehouse) -> list[tuple[str, str, str]]:
                            ("online_rate_pct", "Tỷ lệ hồ sơ nộp trực tuyến theo cấp (%)",
                             "Dossiers submitted online, by level (%)")):
         rows = _query(warehouse, f"select agency_level, month, {column} from marts.open_dossier_kpis_by_level_monthly "
-                                 "where agency_level <> 'unknown' order by month")
+                                 "order by month")
         series: dict[str, list] = defaultdict(list)
         for level, month, value in rows:
             series[LEVEL_NAMES.get(level, (level, level))[0]].append((month.isoformat(), float(value)
