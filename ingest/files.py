@@ -6,7 +6,11 @@ order of the report date in their names, and decides for each from the ledger `i
 - the same name with the same content as last time → skipped (a rerun loads nothing new);
 - a new name, or a known name whose content changed (a corrected file) → read and loaded; rows the previous
   version held and the corrected one no longer does are removed (rows carry the sha256 of their file);
-- content already loaded under another name (a re-delivery) → a duplicate: counted, not read again.
+- content already loaded under another name (a re-delivery) → a duplicate: counted, not read again;
+- with a backfill window (`since`, a backfill run's start): a file the ledger already holds unchanged is read
+  again when its report date falls on or after `since`'s day (Vietnam time); its rows are merged on their keys,
+  the rows of that file that the re-read no longer yields are removed, and the ledger records the re-read (its
+  load and a note). Files dated before the window, and duplicates, stay as they are.
 
 Each file is streamed (csv reader or openpyxl's read-only mode; memory stays flat). A text file's encoding is
 found first: UTF-8 (with or without BOM) as is, else TCVN3 or VNI by their byte patterns (converted to NFC),
@@ -35,7 +39,7 @@ from typing import Any
 
 import psycopg
 
-from ingest.contract import Contract, Field
+from ingest.contract import VN_TZ, Contract, Field
 from ingest.load import LoadResult, Progress, load, pages_of
 from ingest.schema import bootstrap
 from ingest.vietnamese_encodings import decode as legacy_decode
@@ -200,6 +204,7 @@ class FileReading:
     problems: list[Problem] = field(default_factory=list)
     complete: bool = True
     unreadable: bool = False
+    reread: bool = False  # unchanged since it was loaded, read again for a backfill window
 
     def problem(self, reason: str, *, line: int | None = None, text: Any = None, key: str | None = None) -> None:
         payload: dict[str, Any] = {"file": self.drop.name, "sha256": self.drop.sha256}
@@ -433,6 +438,8 @@ class _Run:
     duplicates: list[tuple[DropFile, str, int]] = field(default_factory=list)  # (file, original, its rows)
     superseded: list[str] = field(default_factory=list)  # sha256 of replaced versions whose rows may go
     unchanged: int = 0
+    window_from: date | None = None  # a backfill's first day: unchanged files dated on or after it are re-read
+    removed_on_reread: int = 0  # rows of re-read files that their re-read no longer yields
 
 
 def ensure_ledger(conninfo: str) -> None:
@@ -469,16 +476,20 @@ def _records(folder: Path, entity: DropEntity, conninfo: str, run: _Run) -> Iter
     for path in drop_files(folder, entity.pattern):
         drop = inspect(path)
         current = ledger.current.get(drop.name)
+        reread = False
         if current is not None and current[0] == drop.sha256:
-            run.unchanged += 1
-            continue
-        original = this_run.get(drop.sha256) or ledger.holder_of(drop.sha256, drop.name)
-        if original is not None:
-            run.duplicates.append((replace(drop, sample=b""), *original))
-            continue
-        if current is not None and current[1] in HOLDS_ROWS and ledger.holder_of(current[0], drop.name) is None:
-            run.superseded.append(current[0])
-        reading = FileReading(drop)
+            if not _in_window(drop, current[1], run.window_from):
+                run.unchanged += 1
+                continue
+            reread = True  # its rows are this file's own: nothing is superseded, no duplicate to look for
+        else:
+            original = this_run.get(drop.sha256) or ledger.holder_of(drop.sha256, drop.name)
+            if original is not None:
+                run.duplicates.append((replace(drop, sample=b""), *original))
+                continue
+            if current is not None and current[1] in HOLDS_ROWS and ledger.holder_of(current[0], drop.name) is None:
+                run.superseded.append(current[0])
+        reading = FileReading(drop, reread=reread)
         run.readings.append(reading)
         if drop.file_date is None:
             reading.refuse(f"the file name carries no report date (expected a date such as {entity.pattern!r} "
@@ -514,12 +525,35 @@ def _records(folder: Path, entity: DropEntity, conninfo: str, run: _Run) -> Iter
             this_run[drop.sha256] = (drop.name, reading.records + len(reading.problems))
 
 
+def _in_window(drop: DropFile, status: str, window_from: date | None) -> bool:
+    """Whether a file the ledger holds unchanged is read again: a backfill window reaches its report date."""
+    return (window_from is not None and drop.file_date is not None and drop.file_date >= window_from
+            and status != "duplicate")
+
+
+def window_start(since: datetime | None) -> date | None:
+    """The first report day a backfill window reaches: `since` as a date in Vietnam (naive means Vietnam time)."""
+    if since is None:
+        return None
+    return (since.replace(tzinfo=VN_TZ) if since.tzinfo is None else since).astimezone(VN_TZ).date()
+
+
 def _record_run(conn: psycopg.Connection, contract: Contract, run: _Run, result: LoadResult) -> None:
     """Inside the load's transaction: the ledger, the superseded rows, the quarantined lines, and the counts."""
     removed = 0
     for digest in run.superseded:
         removed += conn.execute(f"delete from {contract.table} where {FILE_SHA256} = %s "
                                 f"and _load_id <> %s", (digest, result.load_id)).rowcount
+    # A file read again for a backfill replaces its own rows: the merge wrote what it yields now (unchanged rows
+    # keep their load), so what goes is a row of that file whose key the re-read no longer yields (_batch holds
+    # every record this load accepted).
+    key = contract.field(contract.key).column
+    for reading in run.readings:
+        if reading.reread and not reading.unreadable:
+            run.removed_on_reread += conn.execute(
+                f"delete from {contract.table} as t where t.{FILE_SHA256} = %s and not exists "
+                f"(select 1 from _batch as b where b.{key} = t.{key} and b.{FILE_SHA256} = t.{FILE_SHA256})",
+                (reading.drop.sha256,)).rowcount
     quarantined = 0
     ledger_rows = []
     for reading in run.readings:
@@ -533,7 +567,10 @@ def _record_run(conn: psycopg.Connection, contract: Contract, run: _Run, result:
                  hashlib.sha256(payload.encode("utf-8", "backslashreplace")).hexdigest()))
             quarantined += 1
         status = "unreadable" if reading.unreadable else "loaded" if reading.complete else "incomplete"
-        note = "; ".join(p.reason for p in reading.problems[:3]) or None
+        reasons = [p.reason for p in reading.problems[:3]]
+        if reading.reread:
+            reasons.insert(0, f"read again for a backfill from {run.window_from}")
+        note = "; ".join(reasons) or None
         ledger_rows.append((drop, reading.records + len(reading.problems), status, reading.encoding, None, note))
     duplicate_rows = 0
     for drop, original, rows in run.duplicates:
@@ -569,6 +606,11 @@ def _summary(run: _Run, removed: int, note: str) -> str:
     if run.unchanged:
         counts["unchanged"] = run.unchanged
     parts = [f"files: {', '.join(f'{n} {s}' for s, n in counts.items()) or 'none new'}"]
+    reread = sum(1 for reading in run.readings if reading.reread)
+    if reread:
+        parts.append(f"{reread} read again for a backfill from {run.window_from}")
+    if run.removed_on_reread:
+        parts.append(f"{run.removed_on_reread} row(s) no longer in their re-read file removed")
     legacy = sorted({r.encoding for r in run.readings if r.encoding not in (None, "utf-8", "utf-8-sig")})
     if legacy:
         parts.append(f"converted from {', '.join(legacy)}")
@@ -578,10 +620,11 @@ def _summary(run: _Run, removed: int, note: str) -> str:
 
 
 def load_drop(conninfo: str, folder: str | Path, entity: DropEntity, *, page_size: int = 2000,
-              progress: Progress | None = None) -> LoadResult:
-    """Load every new or changed file of one entity from the drop folder, in one transaction."""
+              progress: Progress | None = None, since: datetime | None = None) -> LoadResult:
+    """Load every new or changed file of one entity from the drop folder, in one transaction. With `since` (a
+    backfill window's start), files already loaded whose report date is on or after its day are read again."""
     ensure_ledger(conninfo)
-    run = _Run()
+    run = _Run(window_from=window_start(since))
     folder = Path(folder)
 
     def extract(_since: datetime | None) -> Iterator[list[Any]]:

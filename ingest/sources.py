@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from ingest.contract import Contract
 from ingest.http import RetryPolicy
@@ -29,6 +29,9 @@ class LoadOptions:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     lookback: timedelta = timedelta(0)
     progress: Callable[[str, int], None] | None = None  # (entity, records read so far)
+    # A backfill window's start: drop folders read again the files dated from its day (sources that filter on
+    # "changed since" get it as a wider `lookback` instead).
+    since: datetime | None = None
 
 
 @dataclass(frozen=True)

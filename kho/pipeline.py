@@ -22,7 +22,8 @@ def ingest_source(name: str, settings: Settings | None = None,
     """Extract every entity of one source, each since its own watermark, into raw; {entity: load result}.
 
     `since` (a backfill's window start) re-extracts from at least that instant: the look-back is widened to
-    reach it, so a superset of the window is read again and merged idempotently; no watermark moves back."""
+    reach it, so a superset of the window is read again and merged idempotently; no watermark moves back. A drop
+    folder reads again the files dated from `since`'s day on (ingest/files.py)."""
     from ingest.http import RetryPolicy
     from ingest.sources import LoadOptions, source
 
@@ -34,7 +35,8 @@ def ingest_source(name: str, settings: Settings | None = None,
                                  "(`kho demo` starts a simulator and sets it for you)")
     options = LoadOptions(page_size=settings.page_size, progress=progress,
                           policy=RetryPolicy(attempts=settings.http_attempts, timeout=settings.http_timeout),
-                          lookback=_lookback_reaching(since, timedelta(seconds=settings.lookback_seconds)))
+                          lookback=_lookback_reaching(since, timedelta(seconds=settings.lookback_seconds)),
+                          since=since)
     with open_warehouse(settings) as warehouse:
         results = spec.load(warehouse.url, location, options)
     return {r.entity: r.as_dict() for r in results}

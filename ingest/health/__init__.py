@@ -23,7 +23,8 @@ def load_all(conninfo: str, folder: str, options: LoadOptions) -> list[LoadResul
     results = []
     for entity, drop in DROPS.items():
         progress = (lambda n, entity=entity: options.progress(entity, n)) if options.progress else None
-        results.append(load_drop(conninfo, folder, drop, page_size=options.page_size, progress=progress))
+        results.append(load_drop(conninfo, folder, drop, page_size=options.page_size, progress=progress,
+                                 since=options.since))
     return results
 
 
