@@ -45,7 +45,19 @@ def test_every_dag_is_named_for_its_file_documented_and_tagged(dag_bag) -> None:
         assert dag.catchup is False, dag.dag_id
 
 
-def test_every_task_has_an_owner_an_alert_and_retries_with_backoff_where_it_touches_a_source(dag_bag) -> None:
+def test_every_dag_has_an_owner_tags_and_retries_with_backoff(dag_bag) -> None:
+    from _kho import OWNER
+
+    for dag in dag_bag.dags.values():
+        args = dag.default_args
+        assert args.get("owner") == OWNER and OWNER in dag.owner, dag.dag_id
+        assert dag.tags, dag.dag_id
+        assert isinstance(args.get("retries"), int) and args["retries"] >= 1, dag.dag_id
+        assert args.get("retry_exponential_backoff") and args.get("retry_delay"), dag.dag_id
+        assert args.get("max_retry_delay") >= args["retry_delay"], dag.dag_id
+
+
+def test_every_task_has_an_owner_and_an_alert(dag_bag) -> None:
     from kho.alerts import on_task_failure
 
     for dag in dag_bag.dags.values():
@@ -55,8 +67,20 @@ def test_every_task_has_an_owner_an_alert_and_retries_with_backoff_where_it_touc
             callbacks = task.on_failure_callback if isinstance(task.on_failure_callback, list) else [
                 task.on_failure_callback]
             assert on_task_failure in callbacks, (dag.dag_id, task.task_id)
-            if task.task_id.startswith("ingest_"):
-                assert task.retries >= 1 and task.retry_exponential_backoff and task.max_retry_delay, task.task_id
+
+
+def test_every_task_that_touches_a_source_retries_with_exponential_backoff(dag_bag) -> None:
+    # A task touches a source when it extracts into raw (it updates a raw table's asset) or belongs to an ingest
+    # DAG; that is one task per registered source, and nothing else.
+    touching = [(dag.dag_id, task) for dag in dag_bag.dags.values() for task in dag.tasks
+                if "ingest" in dag.tags or any(a.name.startswith("kho.raw.") for a in task.outlets)]
+    assert sorted((dag_id, task.task_id) for dag_id, task in touching) == sorted(
+        (f"kho_ingest_{s}", f"ingest_{s}") for s in SOURCES)
+    for dag_id, task in touching:
+        where = (dag_id, task.task_id)
+        assert task.retries >= 3, where  # a source that is down for a while is retried, not given up on
+        assert task.retry_exponential_backoff, where
+        assert task.retry_delay.total_seconds() > 0 and task.max_retry_delay > task.retry_delay, where
 
 
 def test_ingest_dags_update_one_asset_per_raw_table_and_the_build_waits_for_them(dag_bag) -> None:
