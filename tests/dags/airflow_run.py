@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import atexit
+import base64
+import email
+import email.policy
 import json
 import os
 import shutil
+import socketserver
 import sqlite3
 import subprocess
 import sys
@@ -96,6 +100,68 @@ def webhook_receiver() -> Iterator[tuple[str, list[dict]]]:
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def smtp_receiver() -> Iterator[tuple[int, list[dict]]]:
+    """A real SMTP server on localhost (the plain subset smtplib speaks: EHLO, AUTH PLAIN, MAIL, RCPT, DATA,
+    QUIT; no TLS) that records every message with its envelope: yields (port, [{"from", "to", "auth",
+    "message"}])."""
+    received: list[dict] = []
+
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self) -> None:  # the name socketserver calls
+            def reply(text: str) -> None:
+                self.wfile.write(f"{text}\r\n".encode())
+
+            reply("220 kho-test ESMTP")
+            envelope: dict = {"from": None, "to": [], "auth": None}
+            while line := self.rfile.readline():
+                command = line.decode("utf-8", "replace").rstrip("\r\n")
+                verb, _, argument = command.partition(" ")
+                verb = verb.upper()
+                if verb == "EHLO":
+                    reply("250-kho-test")
+                    reply("250-8BITMIME")
+                    reply("250 AUTH PLAIN")
+                elif verb == "HELO":
+                    reply("250 kho-test")
+                elif verb == "AUTH" and argument.upper().startswith("PLAIN "):
+                    _, user, password = base64.b64decode(argument.split()[1]).decode().split("\0")
+                    envelope["auth"] = (user, password)
+                    reply("235 2.7.0 Authentication successful")
+                elif verb == "MAIL":
+                    envelope["from"] = argument.partition("<")[2].partition(">")[0]
+                    reply("250 OK")
+                elif verb == "RCPT":
+                    envelope["to"].append(argument.partition("<")[2].partition(">")[0])
+                    reply("250 OK")
+                elif verb == "DATA":
+                    reply("354 End data with <CR><LF>.<CR><LF>")
+                    lines = []
+                    while (data := self.rfile.readline()) not in (b".\r\n", b".\n", b""):
+                        lines.append(data[1:] if data.startswith(b"..") else data)  # undo dot-stuffing
+                    message = email.message_from_bytes(b"".join(lines), policy=email.policy.default)
+                    received.append({**envelope, "message": message})
+                    envelope = {"from": None, "to": [], "auth": envelope["auth"]}
+                    reply("250 OK queued")
+                elif verb in ("RSET", "NOOP"):
+                    reply("250 OK")
+                elif verb == "QUIT":
+                    reply("221 Bye")
+                    return
+                else:
+                    reply("502 5.5.2 Command not implemented")
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], received
     finally:
         server.shutdown()
         server.server_close()

@@ -32,7 +32,15 @@ from simulators.health.drop import HealthDrop
 from simulators.health.generate import HealthSimConfig
 from simulators.land.database import running as land_registry
 from tests.conftest import query
-from tests.dags.airflow_run import airflow_env, dags_test, failure_report, migrate, task_seconds, webhook_receiver
+from tests.dags.airflow_run import (
+    airflow_env,
+    dags_test,
+    failure_report,
+    migrate,
+    smtp_receiver,
+    task_seconds,
+    webhook_receiver,
+)
 
 DOCUMENTS = DocumentSimConfig(province="long-an", documents=1500, start=date(2024, 1, 1),
                               as_of=datetime(2025, 10, 2, 8, 0), seed=7)
@@ -90,21 +98,26 @@ def test_ingest_build_and_publish_dags_run_into_the_warehouse(tmp_path: Path, se
 
 
 @pytest.mark.airflow
-def test_a_failing_source_task_sends_the_alert_to_the_webhook(tmp_path: Path, settings: Settings,
-                                                             warehouse: Warehouse) -> None:
+def test_a_failing_source_task_sends_the_alert_to_the_webhook_and_by_mail(tmp_path: Path, settings: Settings,
+                                                                         warehouse: Warehouse) -> None:
     home = tmp_path / "airflow"
-    with webhook_receiver() as (url, received):
+    with webhook_receiver() as (url, received), smtp_receiver() as (smtp_port, mailed):
         # Nothing listens on port 9: the source is unreachable. One try, no retry: the task fails at once.
         env = airflow_env(home, settings, warehouse, KHO_DOSSIER_API_URL="http://127.0.0.1:9",
-                          KHO_HTTP_ATTEMPTS="1", KHO_SOURCE_RETRIES="0", KHO_ALERT_WEBHOOK_URL=url)
+                          KHO_HTTP_ATTEMPTS="1", KHO_SOURCE_RETRIES="0", KHO_ALERT_WEBHOOK_URL=url,
+                          KHO_ALERT_SMTP_HOST="127.0.0.1", KHO_ALERT_SMTP_PORT=str(smtp_port),
+                          KHO_ALERT_SMTP_STARTTLS="false", KHO_ALERT_SMTP_TO="ops@example.vn")
         migrate(env)
-        run = dags_test(env, "kho_ingest_dossier")
+        run = dags_test(env, "kho_ingest_dossier", dag_file="kho_ingest.py")
     assert "state=failed" in run.stdout + run.stderr, run.stdout[-3000:] + run.stderr[-3000:]
     assert len(received) == 1, received
     alert = received[0]
     assert (alert["dag_id"], alert["task_id"]) == ("kho_ingest_dossier", "ingest_dossier")
     assert "127.0.0.1:9" in alert["error"] or "Connect" in alert["error"], alert
     assert alert["subject"] == "[Kho] kho_ingest_dossier.ingest_dossier failed"
+    [mail] = mailed
+    assert mail["to"] == ["ops@example.vn"] and mail["message"]["Subject"] == alert["subject"]
+    assert alert["error"] in mail["message"].get_content()
     assert query(warehouse, "select count(*) from ingest.watermarks")[0][0] == 0  # nothing loaded
 
 
