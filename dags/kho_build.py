@@ -5,7 +5,8 @@ Runs when any raw table's asset updates (an ingest DAG loaded it): make sure eve
 exists → quality gate after ingest → **dbt**, one task per model, seed and snapshot that builds it and runs
 its tests (`dbt build --select <model>`; rendered by astronomer-cosmos from `dbt_project/`, with Kho's
 own `profiles.yml`), and one task per test that reads two models, after both → per-agency access
-re-applied to the rebuilt marts (`kho.access`) → the dbt manifest that publication reads metadata from →
+re-applied to the rebuilt marts (`kho.access`) → quality gate after the build (the shared marts) → the dbt
+manifest that publication reads metadata from →
 quality gate before publication, which updates the `kho.warehouse.gated` asset the publication DAG waits
 for.
 
@@ -50,11 +51,13 @@ def kho_build() -> None:
     @task
     def ensure_raw_tables() -> None:
         from ingest.schema import ensure_every_raw_table
+        from kho.quality import ensure_quality_tables
         from kho.settings import Settings
         from kho.warehouse import open_warehouse
 
         with open_warehouse(Settings.from_env()) as warehouse:
             ensure_every_raw_table(warehouse.url)
+            ensure_quality_tables(warehouse.url)
 
     @task(retries=0)
     def gate_after_ingest() -> dict:
@@ -100,13 +103,20 @@ def kho_build() -> None:
         if not result.success:
             raise RuntimeError(f"dbt parse failed: {result.error}")
 
+    @task(retries=0)
+    def gate_after_build() -> dict:
+        from kho.pipeline import check_gate
+
+        return check_gate("after_build")
+
     @task(retries=0, outlets=[WAREHOUSE_GATED])
     def gate_before_publish() -> dict:
         from kho.pipeline import check_gate
 
         return check_gate("before_publish")
 
-    ensure_raw_tables() >> gate_after_ingest() >> dbt >> apply_access() >> dbt_manifest() >> gate_before_publish()
+    (ensure_raw_tables() >> gate_after_ingest() >> dbt >> apply_access() >> gate_after_build() >> dbt_manifest()
+     >> gate_before_publish())
 
 
 kho_build()

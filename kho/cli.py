@@ -32,6 +32,7 @@ console = Console()
 STEP_TITLES = {
     "gate:after_ingest": "Quality gate after ingest",
     "build": "dbt build (staging → warehouse → marts)",
+    "gate:after_build": "Quality gate after the build",
     "gate:before_publish": "Quality gate before publish",
     "publish": "Publish open data",
 }
@@ -99,6 +100,10 @@ def summary_table(summary: RunSummary) -> Table:
         figures = f"{result['evaluated']} expectations · {result['seconds']:.1f}s"
         if result["failures"]:
             figures += "\n" + "\n".join(result["failures"][:5])
+        if result.get("warnings"):
+            figures += f"\n[yellow]{len(result['warnings'])} warning(s)[/]: " + "\n".join(result["warnings"][:3])
+        if result.get("data_docs"):
+            figures += f"\nData Docs: {result['data_docs']}"
         table.add_row(f"gate {gate}", "[green]passed[/]" if result["success"] else "[red]failed[/]", figures)
     if summary.build:
         table.add_row("dbt build", "[green]ok[/]" if summary.build["success"] else "[red]failed[/]",
@@ -238,20 +243,29 @@ def build() -> None:
 
 
 @app.command()
-def check(gate: Annotated[str, typer.Argument(help="after_ingest or before_publish; all by default.")] = "all"
-          ) -> None:
+def check(gate: Annotated[str, typer.Argument(
+        help="after_ingest, after_build or before_publish; all, in that order, by default.")] = "all") -> None:
     """Run a quality gate by hand; exits 1 and names the failing expectations if it fails."""
     from kho.pipeline import check_gate
     from kho.quality import GATES, GateFailed
 
+    if gate != "all" and gate not in GATES:
+        console.print(f"[red]unknown gate {gate!r}[/]; gates: {', '.join(GATES)}")
+        raise typer.Exit(2)
     gates = list(GATES) if gate == "all" else [gate]
     for name in gates:
         try:
             result = check_gate(name)
         except GateFailed as exc:
             console.print(f"[red]{exc}[/]")
+            if exc.result.data_docs:
+                console.print(f"Data Docs: {exc.result.data_docs}")
             raise typer.Exit(1) from None
         console.print(f"[green]gate {name} passed[/] ({result['evaluated']} expectations, {result['seconds']}s)")
+        for warning in result["warnings"]:
+            console.print(f"  [yellow]warning[/] {warning}")
+    if result.get("data_docs"):
+        console.print(f"Data Docs: {result['data_docs']}")
 
 
 @app.command()

@@ -109,7 +109,7 @@ class RunSummary:
         return self.failed_step is None
 
 
-STAGES = ("gate:after_ingest", "build", "gate:before_publish", "publish")
+STAGES = ("gate:after_ingest", "build", "gate:after_build", "gate:before_publish", "publish")
 
 
 def steps_for(settings: Settings) -> list[str]:
@@ -137,6 +137,7 @@ def run_pipeline(settings: Settings, observer: PipelineObserver | None = None) -
             **{step: ingest_step(step.partition(":")[2]) for step in plan if step.startswith("ingest:")},
             "gate:after_ingest": lambda: check_gate("after_ingest", settings),
             "build": lambda: build_warehouse(settings, on_node=observer.node_finished if observer else None),
+            "gate:after_build": lambda: check_gate("after_build", settings),
             "gate:before_publish": lambda: check_gate("before_publish", settings),
             "publish": lambda: publish_open_data(settings),
         }

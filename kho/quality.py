@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kho.settings import Settings
@@ -13,8 +15,43 @@ from kho.warehouse import Warehouse
 
 GATES = {
     "after_ingest": "raw tables keep their source contracts, before dbt builds on them",
-    "before_publish": "open marts are fit to publish: bounded rates, their grain, no small cells",
+    "after_build": "the marts agencies read are whole: their grain, bounded rates, an agency on every row",
+    "before_publish": "open marts are fit to publish: no personal data, no small cells, totals that reconcile, "
+                      "a size close to the previous version",
 }
+
+
+RESULTS_DDL = """
+create schema if not exists quality;
+create table if not exists quality.gate_results (
+    run_id text not null,
+    gate text not null,
+    suite text not null,
+    expectation text not null,
+    column_name text,
+    severity text not null,
+    success boolean not null,
+    observed_value text,
+    unexpected_count bigint,
+    checked_at timestamptz not null default now()
+);
+create index if not exists gate_results_checked_at on quality.gate_results (checked_at);
+create table if not exists quality.published_row_counts (
+    mart text primary key,
+    version text,
+    row_count bigint not null,
+    recorded_at timestamptz not null default now()
+);
+"""
+
+
+def ensure_quality_tables(conninfo: str) -> None:
+    """The tables gates write and the quality marts read; present before the first gate or build."""
+    import psycopg
+
+    with psycopg.connect(conninfo) as conn, conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(hashtext('kho.quality.bootstrap'))")
+        conn.execute(RESULTS_DDL)
 
 
 @dataclass
@@ -24,10 +61,14 @@ class ExpectationFailure:
     arguments: dict[str, Any]
     observed: Any
     sample: list[Any] = field(default_factory=list)
+    severity: str = "critical"  # critical fails the gate; warning is recorded and the run goes on
 
     def describe(self) -> str:
         target = self.arguments.get("column") or self.arguments.get("column_list") or ", ".join(
             str(v) for k, v in self.arguments.items() if k.startswith("column")) or "table"
+        if "rule" in self.arguments:  # an unexpected-rows rule: say what it asserts and how many rows broke it
+            text = f"{self.suite}: rule '{self.arguments['rule']}' failed ({self.observed} offending rows)"
+            return text + (f"; e.g. {self.sample}" if self.sample else "")
         text = f"{self.suite}: {self.expectation} on {target} failed (observed {self.observed})"
         return text + (f"; e.g. {self.sample}" if self.sample else "")
 
@@ -37,12 +78,16 @@ class GateResult:
     gate: str
     success: bool
     evaluated: int = 0
-    failures: list[ExpectationFailure] = field(default_factory=list)
+    failures: list[ExpectationFailure] = field(default_factory=list)  # severity critical: the gate failed
+    warnings: list[ExpectationFailure] = field(default_factory=list)  # severity warning: recorded, run goes on
+    data_docs: str | None = None
+    run_id: str = ""
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {"gate": self.gate, "success": self.success, "evaluated": self.evaluated,
-                "failures": [f.describe() for f in self.failures], "seconds": round(self.seconds, 3)}
+                "failures": [f.describe() for f in self.failures], "warnings": [w.describe() for w in self.warnings],
+                "data_docs": self.data_docs, "run_id": self.run_id, "seconds": round(self.seconds, 3)}
 
 
 class GateFailed(RuntimeError):
@@ -64,33 +109,109 @@ def _observed(result: dict[str, Any]) -> Any:
 
 
 def run_gate(settings: Settings, warehouse: Warehouse, gate: str) -> GateResult:
-    """Run the checkpoint named `gate`; every expectation is computed by SQL in the warehouse."""
+    """Run the checkpoint named `gate`; every expectation is computed by SQL in the warehouse. Each outcome is
+    stored in quality.gate_results and rendered into Data Docs under $KHO_HOME/quality."""
     if gate not in GATES:
         raise ValueError(f"unknown gate {gate!r}; gates are: {', '.join(GATES)}")
+    from ingest.schema import ensure_every_raw_table
+
+    ensure_every_raw_table(warehouse.url)  # a source not connected yet has an empty table, which passes
+    ensure_quality_tables(warehouse.url)
+    if gate == "before_publish":
+        record_published_row_counts(settings, warehouse)
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    os.environ["KHO_GX_URL"] = warehouse.sqlalchemy_url()  # great_expectations.yml reads ${KHO_GX_URL}
+    results_dir = settings.home / "quality"
+    # great_expectations.yml reads both: the warehouse, and where validation results and Data Docs go (per
+    # KHO_HOME, so the committed context stays clean and parallel runs do not share files).
+    os.environ["KHO_GX_URL"] = warehouse.sqlalchemy_url()
+    os.environ["KHO_GX_RESULTS_DIR"] = str(results_dir)
     import great_expectations as gx  # heavy: imported only when a gate runs
 
     started = time.perf_counter()
     context = gx.get_context(mode="file", context_root_dir=str(settings.expectations_dir))
     outcome = context.checkpoints.get(gate).run()
-    result = GateResult(gate, bool(outcome.success))
+    result = GateResult(gate, True, run_id=outcome.run_id.run_time.isoformat())
+    rows = []
     for validation in outcome.run_results.values():
         suite = validation.suite_name
+        table = _table_of(suite)
         for expectation in validation.results:
             result.evaluated += 1
-            if expectation.success:
-                continue
             config = expectation.expectation_config
+            severity = str(getattr(config.severity, "value", config.severity) or "critical")
             details = expectation.result or {}
             if expectation.exception_info and expectation.exception_info.get("raised_exception"):
                 details = {"observed_value": expectation.exception_info.get("exception_message")}
             arguments = {k: v for k, v in config.kwargs.items() if k not in ("batch_id", "result_format")}
-            result.failures.append(ExpectationFailure(
-                suite, config.type, arguments, _observed(details),
-                list(details.get("partial_unexpected_list") or [])[:5]))
+            rows.append((result.run_id, gate, suite, config.type, arguments.get("column"), severity,
+                         bool(expectation.success), str(_observed(details))[:2000],
+                         details.get("unexpected_count", details.get("observed_value")
+                                     if config.type == "unexpected_rows_expectation" else None)))
+            if expectation.success:
+                continue
+            sample = list(details.get("partial_unexpected_list") or [])[:5]
+            if config.type == "unexpected_rows_expectation":
+                sample = _offending_rows(warehouse, arguments["unexpected_rows_query"], table or "")
+                arguments = {"rule": config.description or "custom SQL rule"}
+            failure = ExpectationFailure(suite, config.type, arguments, _observed(details), sample, severity)
+            (result.failures if severity == "critical" else result.warnings).append(failure)
+    result.success = not result.failures
+    _store(warehouse, rows)
+    result.data_docs = _data_docs(results_dir)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _table_of(suite: str) -> str:
+    # Suites are named for their table (kho/quality_suites.py): raw_<source>__<entity>, or a mart's name.
+    return suite.replace("raw_", "raw.", 1) if suite.startswith("raw_") else f"marts.{suite}"
+
+
+def _offending_rows(warehouse: Warehouse, query: str, table: str, limit: int = 5) -> list[Any]:
+    """A few rows an unexpected-rows rule returned (GX's summary keeps only their number)."""
+    if not table:
+        return []
+    try:
+        with warehouse.connect() as conn:
+            return [tuple(r) for r in conn.execute(
+                f"select * from ({query.replace('{batch}', table)}) as offending limit {limit}").fetchall()]
+    except Exception as exc:  # the verdict stands without its examples
+        return [f"(examples unavailable: {exc})"]
+
+
+def record_published_row_counts(settings: Settings, warehouse: Warehouse) -> None:
+    """The row count of each open mart's currently published version (open_data/<dataset>/latest), which the
+    before_publish gate bounds the new version against."""
+    import csv
+
+    counts = []
+    for package_path in sorted(settings.open_data_dir.glob("*/latest/datapackage.json")):
+        package = json.loads(package_path.read_text(encoding="utf-8"))
+        resource = next((r for r in package.get("resources", []) if r.get("format") == "csv"), None)
+        mart = package.get("kho_model") or "open_" + package_path.parent.parent.name.replace("-", "_")
+        if resource is None:
+            continue
+        with (package_path.parent / resource["path"]).open(encoding="utf-8-sig", newline="") as handle:
+            counts.append((mart, package.get("version"), max(sum(1 for _ in csv.reader(handle)) - 1, 0)))
+    with warehouse.connect() as conn, conn.transaction():
+        conn.execute("delete from quality.published_row_counts")
+        with conn.cursor() as cursor:
+            cursor.executemany("insert into quality.published_row_counts (mart, version, row_count) "
+                               "values (%s, %s, %s)", counts)
+
+
+def _store(warehouse: Warehouse, rows: list[tuple]) -> None:
+    """Every expectation's outcome in quality.gate_results: the record data owners and the quality marts read."""
+    with warehouse.connect() as conn, conn.transaction(), conn.cursor() as cursor:
+        cursor.executemany("insert into quality.gate_results (run_id, gate, suite, expectation, column_name, "
+                           "severity, success, observed_value, unexpected_count) "
+                           "values (%s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
+
+
+def _data_docs(results_dir: Path) -> str | None:
+    """The Data Docs index the checkpoint's update_data_docs action rendered (every validation so far)."""
+    index = results_dir / "data_docs" / "index.html"
+    return str(index) if index.exists() else None
 
 
 def check(settings: Settings, warehouse: Warehouse, gate: str) -> GateResult:

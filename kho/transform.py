@@ -110,8 +110,10 @@ def build(settings: Settings, warehouse: Warehouse, *extra: str,
           on_node: Callable[[NodeOutcome], None] | None = None) -> BuildResult:
     """`dbt build`: every model, seed, snapshot and test, in dependency order; raise if any fails."""
     from ingest.schema import ensure_every_raw_table
+    from kho.quality import ensure_quality_tables
 
     ensure_every_raw_table(warehouse.url)
+    ensure_quality_tables(warehouse.url)  # the data-quality marts read the gates' record
     result = run_dbt(settings, warehouse, "build", *extra, on_node=on_node)
     if not result.success:
         details = "; ".join(f"{n.unique_id} {n.status}: {n.message}" for n in result.problems[:5])
