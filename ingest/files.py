@@ -544,16 +544,19 @@ def _record_run(conn: psycopg.Connection, contract: Contract, run: _Run, result:
     for digest in run.superseded:
         removed += conn.execute(f"delete from {contract.table} where {FILE_SHA256} = %s "
                                 f"and _load_id <> %s", (digest, result.load_id)).rowcount
-    # A file read again for a backfill replaces its own rows: the merge wrote what it yields now (unchanged rows
-    # keep their load), so what goes is a row of that file whose key the re-read no longer yields (_batch holds
-    # every record this load accepted).
+    # A file read again for a backfill replaces its own rows. What this load wrote carries its load id; a row it
+    # left alone is either unchanged (its key is among the records load() staged in its temporary `_batch`) or
+    # no longer in the file: that one goes. A load with no `_batch` wrote every record straight into raw (it
+    # started on an empty table), so every row of the file left is its own.
     key = contract.field(contract.key).column
+    staged = conn.execute("select to_regclass('pg_temp._batch') is not null").fetchone()[0]
+    not_staged = (f" and not exists (select 1 from _batch as b where b.{key} = t.{key}"
+                  f" and b.{FILE_SHA256} = t.{FILE_SHA256})") if staged else ""
     for reading in run.readings:
         if reading.reread and not reading.unreadable:
             run.removed_on_reread += conn.execute(
-                f"delete from {contract.table} as t where t.{FILE_SHA256} = %s and not exists "
-                f"(select 1 from _batch as b where b.{key} = t.{key} and b.{FILE_SHA256} = t.{FILE_SHA256})",
-                (reading.drop.sha256,)).rowcount
+                f"delete from {contract.table} as t where t.{FILE_SHA256} = %s and t._load_id <> %s{not_staged}",
+                (reading.drop.sha256, result.load_id)).rowcount
     quarantined = 0
     ledger_rows = []
     for reading in run.readings:

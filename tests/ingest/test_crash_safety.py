@@ -1,5 +1,7 @@
 """SIGKILL an ingest process at several points of a load: afterwards the warehouse holds the old state or the
-new one, and a rerun ends with exact counts, no duplicates, nothing lost."""
+new one, and a rerun ends with exact counts, no duplicates, nothing lost. Three paths: the dossier API (HTTP),
+the health drop folder (CSV files, a first delivery and a corrected re-delivery whose old rows must go) and the
+land registry's source database."""
 
 from __future__ import annotations
 
@@ -9,23 +11,35 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from ingest import health, land
 from ingest.dossier import load_all
 from ingest.dossier.contract import DOSSIERS
+from ingest.files import ensure_ledger
+from ingest.health.contract import VISITS
+from ingest.land.contract import REGISTRATIONS
 from ingest.schema import bootstrap, ensure_raw_table
 from ingest.sources import LoadOptions
 from kho.warehouse import Warehouse, ensure_database
+from simulators.base import SimulationPlan
 from simulators.dossier.generate import DossierSimConfig
 from simulators.dossier.server import DossierSimulator, build_stores
 from simulators.faults import Faults
+from simulators.health.drop import HealthDrop, HealthFaults
+from simulators.land.database import LandRegistry, running
 from tests.conftest import query
 from tests.ingest.test_dossier_source import raw_state
+from tests.ingest.test_health_source import CONFIG as HEALTH
+from tests.ingest.test_health_source import files_in
+from tests.ingest.test_health_source import raw_state as health_state
+from tests.ingest.test_land_source import raw_state as land_state
 
 REPO = Path(__file__).resolve().parents[2]
 LOADER = """
@@ -146,3 +160,147 @@ def raw_state_if_any(warehouse: Warehouse) -> dict[str, list[tuple]]:
     exists = query(warehouse, "select count(*) from information_schema.tables where table_schema = 'raw' "
                               "and table_name like 'dossier__%%'")[0][0]
     return raw_state(warehouse) if exists == 3 else {}
+
+
+# ----------------------------------------------------------------------------- drop folder and source database
+
+# Any source's load_all, slowed between pages (the progress callback sleeps) so a strike lands mid-extraction.
+SOURCE_LOADER = """
+import importlib, sys, time
+from ingest.sources import LoadOptions
+def progress(entity, n):
+    print(entity, n, flush=True)
+    time.sleep(0.05)
+module, warehouse, location, page_size = sys.argv[1:5]
+importlib.import_module(module).load_all(warehouse, location, LoadOptions(page_size=int(page_size), progress=progress))
+print("done", flush=True)
+"""
+LAND = SimulationPlan(scale=3000, start=date(2023, 1, 1), as_of=datetime(2025, 12, 31, 17, 0), seed=11)  # 300 rows
+
+
+@dataclass(frozen=True)
+class Target:
+    module: str  # the source package whose load_all the loader runs
+    location: str  # its drop folder or database URL
+    page_size: int
+    table: str  # the raw table
+
+
+def start_source_loader(warehouse: Warehouse, target: Target) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", SOURCE_LOADER, target.module, warehouse.url, target.location,
+                             str(target.page_size)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def strike_mid_load(warehouse: Warehouse, target: Target) -> None:
+    process = start_source_loader(warehouse, target)
+    wait_for_line(process, lambda words: words[0] != "done" and int(words[1]) >= 3 * target.page_size)
+    kill(process)
+
+
+def strike_blocked_on(table: str) -> Callable[[Warehouse, Target], None]:
+    """Kill the loader while it waits for a lock on `table` to write it: the raw table (its merge, or a first load's
+    COPY straight into raw), or, with the rows already written in its transaction, the watermark or the ledger."""
+    def strike(warehouse: Warehouse, target: Target) -> None:
+        with psycopg.connect(warehouse.url) as blocker:
+            blocker.execute(f"lock table {table} in share row exclusive mode")
+            process = start_source_loader(warehouse, target)
+            deadline = time.monotonic() + 60
+            waiting = ("select count(*) from pg_stat_activity where datname = current_database()"
+                       " and wait_event_type = 'Lock' and (query ilike %s or query ilike %s)")
+            # A first load COPYs straight into the raw table; a later one merges into it.
+            while not query(warehouse, waiting, f"%insert into {table}%", f"copy {table}%")[0][0]:
+                assert time.monotonic() < deadline and process.poll() is None, "the loader never reached " + table
+                time.sleep(0.05)
+            kill(process)
+    return strike
+
+
+def prepared(warehouse: Warehouse, contract) -> None:
+    """The tables a strike locks exist before the loader starts (a first load would create them)."""
+    with psycopg.connect(warehouse.url, autocommit=True) as conn:
+        bootstrap(conn)
+        ensure_raw_table(conn, contract)
+    ensure_ledger(warehouse.url)
+
+
+def after_the_strike(warehouse: Warehouse, states: list, state: Callable[[Warehouse], list]) -> None:
+    """All or nothing: the raw table is one of `states` (before the load, or after it), the load log balances."""
+    assert state(warehouse) in states, "the kill left a partial load behind"
+    assert query(warehouse, "select count(*) from ingest.load_log where status = 'succeeded' "
+                            "and received <> loaded + quarantined + duplicates") == [(0,)]
+
+
+HEALTH_STRIKES = {"mid extraction": strike_mid_load, "writing raw": strike_blocked_on(VISITS.table),
+                  "at the file ledger": strike_blocked_on("ingest.files")}
+
+
+@pytest.fixture(scope="module")
+def health_clean(pg_server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> list[tuple]:
+    folder = tmp_path_factory.mktemp("crash-health") / "drop"
+    HealthDrop(HEALTH, folder).deliver()
+    name = f"kho_test_{uuid.uuid4().hex[:10]}"
+    reference = ensure_database(pg_server, name)
+    health.load_all(reference.url, str(folder), LoadOptions(page_size=500))
+    yield health_state(reference)
+    with pg_server.connect(autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.mark.parametrize("corrected", [False, True], ids=["first delivery", "corrected re-delivery"])
+@pytest.mark.parametrize("strike", HEALTH_STRIKES.values(), ids=HEALTH_STRIKES.keys())
+def test_a_killed_drop_folder_load_is_all_or_nothing_and_a_rerun_completes_it(
+        strike, corrected: bool, warehouse: Warehouse, tmp_path: Path, health_clean: list) -> None:
+    drop = HealthDrop(HEALTH, tmp_path / "drop")
+    prepared(warehouse, VISITS)
+    before: list = []
+    if corrected:  # a file with wrong figures was loaded; its correction is now in the folder
+        drop.deliver(HealthFaults(corrected=True))
+        health.load_all(warehouse.url, str(drop.folder), LoadOptions(page_size=500))
+        before = health_state(warehouse)
+        assert before != health_clean
+    drop.deliver()
+    strike(warehouse, Target("ingest.health", str(drop.folder), 100, VISITS.table))
+    after_the_strike(warehouse, [before, health_clean], health_state)
+
+    [result] = health.load_all(warehouse.url, str(drop.folder), LoadOptions(page_size=500))
+
+    assert result.status == "succeeded"
+    assert health_state(warehouse) == health_clean  # the wrong version's rows are gone, nothing twice
+    assert query(warehouse, "select count(*) from raw.health__visits") == [(files_in(drop.folder),)]
+    # One ledger row per file version that loaded: the four files, and the wrong version of the corrected one.
+    assert query(warehouse, "select count(*) from ingest.files where status = 'loaded'") == [(5 if corrected else 4,)]
+
+
+LAND_STRIKES = {"mid extraction": strike_mid_load, "writing raw": strike_blocked_on(REGISTRATIONS.table),
+                "at the watermark": strike_blocked_on("ingest.watermarks")}
+
+
+@pytest.fixture(scope="module")
+def land_registry(pg_server: Warehouse) -> Iterator[LandRegistry]:
+    with running(LAND, pg_server.url, f"land_crash_{uuid.uuid4().hex[:10]}") as registry:
+        yield registry
+
+
+@pytest.fixture(scope="module")
+def land_clean(pg_server: Warehouse, land_registry: LandRegistry) -> list[tuple]:
+    name = f"kho_test_{uuid.uuid4().hex[:10]}"
+    reference = ensure_database(pg_server, name)
+    land.load_all(reference.url, land_registry.url, LoadOptions(page_size=100))
+    yield land_state(reference)
+    with pg_server.connect(autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.mark.parametrize("strike", LAND_STRIKES.values(), ids=LAND_STRIKES.keys())
+def test_a_killed_source_database_load_is_all_or_nothing_and_a_rerun_completes_it(
+        strike, warehouse: Warehouse, land_registry: LandRegistry, land_clean: list) -> None:
+    prepared(warehouse, REGISTRATIONS)
+    strike(warehouse, Target("ingest.land", land_registry.url, 20, REGISTRATIONS.table))
+    after_the_strike(warehouse, [[], land_clean], land_state)
+    assert query(warehouse, "select count(*) from ingest.watermarks") == [(0,)]  # nothing committed
+
+    [result] = land.load_all(warehouse.url, land_registry.url, LoadOptions(page_size=100))
+
+    assert result.status == "succeeded" and result.received == result.loaded == land_registry.count()
+    assert land_state(warehouse) == land_clean
