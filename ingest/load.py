@@ -139,8 +139,21 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
     since = result.watermark_before - lookback if result.watermark_before else None
 
     columns = contract.columns
-    column_types = ", ".join(f"{f.column} {PG_TYPES[f.type]}" for f in contract.fields)
-    conn.execute(f"create temp table _batch ({column_types}, _extra jsonb, _seq bigint) on commit drop")
+    # A first load (or a backfill) into an empty table goes straight in: each page is COPYed into the raw table
+    # itself, under a savepoint. The first page that brings a key already loaded fails on the primary key; it is
+    # rolled back and it and every later page go to the temporary table, merged at the end (latest version per
+    # key, as always). Either way all of it commits or none of it does.
+    direct = not only_newer and conn.execute(f"select not exists (select 1 from {contract.table})").fetchone()[0]
+    started_empty = direct
+    batch_created = False
+
+    def create_batch() -> None:
+        nonlocal batch_created
+        if not batch_created:
+            column_types = ", ".join(f"{f.column} {PG_TYPES[f.type]}" for f in contract.fields)
+            conn.execute(f"create temp table _batch ({column_types}, _extra jsonb, _seq bigint) on commit drop")
+            batch_created = True
+
     conn.execute("create temp table _rejects (record_key text, reason text, payload text, payload_sha256 text,"
                  " cursor_value timestamptz) on commit drop")
     max_cursor = result.watermark_before
@@ -148,60 +161,74 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
     field_count = len(contract.fields)
     seen_fields: set[str] = set()
     seq = 0
-    batch_columns = f"_batch ({', '.join(columns)}, _extra, _seq)"
-    copy_text_rows = f"copy {batch_columns} from stdin"
-    copy_csv_rows = f"copy {batch_columns} from stdin with (format csv)"
-    render = compile_renderer(contract)
+    targets = {True: f"{contract.table} ({', '.join(columns)}, _extra, _load_id)",
+               False: f"_batch ({', '.join(columns)}, _extra, _seq)"}
+    render = compile_renderer(contract) if fast else _slow_render(contract)
     columnar = compile_columnar(contract) if fast else None
     all_fields = [f.name for f in contract.fields]
+
     def prepare(page: Page, first: int) -> Any:
         return columnar(page, first) if columnar is not None else None
+
+    def write(cur: psycopg.Cursor, into_raw: bool, handled: Any, lines: list[tuple[str, str, int]]) -> None:
+        """One page's rows into the raw table (the last column is the load id) or the batch (the record's seq)."""
+        target = targets[into_raw]
+        if handled is not None and handled.accepted:
+            with cur.copy(f"copy {target} from stdin with (format binary)") as copy:
+                copy.write(handled.with_last(result.load_id) if into_raw else handled.copy)
+        if lines:
+            with cur.copy(f"copy {target} from stdin") as copy:
+                copy.write("".join(f"{values}\t{extra}\t{result.load_id if into_raw else record_seq}\n"
+                                   for values, extra, record_seq in lines))
 
     with conn.cursor() as cur:
         for page, handled in read_ahead(extract(since), prepare):
             first = seq + 1
             seq += len(page)
+            lines: list[tuple[str, str, int]] = []
             if handled is not None:
-                with cur.copy(copy_csv_rows) as copy:
-                    copy.write(handled.csv)
                 seen_fields.update(all_fields)
                 if handled.max_cursor is not None and (max_cursor is None or handled.max_cursor > max_cursor):
                     max_cursor = handled.max_cursor
                 todo = [(first + i, page[i]) for i in handled.leftovers]
             else:
                 todo = list(enumerate(page, start=first))
-            if todo:
-                lines: list[str] = []
-                rejects: list[tuple[str | None, str, Any, Any]] = []
-                for record_seq, record in todo:
-                    try:
-                        decoded = record if isinstance(record, dict) else _decode(record)
-                    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-                        rejects.append((None, f"not a readable JSON record: {exc}", record, None))
-                        continue
-                    if isinstance(decoded, dict):
-                        seen_fields.update(decoded)
-                    try:
-                        values, cursor_value, extra = (render if fast else _slow_render(contract))(decoded)
-                    except Invalid as exc:
-                        rejects.append((contract.key_of(decoded), str(exc), record, contract.cursor_of(decoded)))
-                        continue
-                    if max_cursor is None or cursor_value > max_cursor:
-                        max_cursor = cursor_value
-                    if (extra or (isinstance(decoded, dict) and len(decoded) < field_count)) and (
-                            first_drifted is None or cursor_value < first_drifted):
-                        first_drifted = cursor_value
-                    lines.append(f"{values}\t{extra_text(extra)}\t{record_seq}\n")
-                if lines:
-                    with cur.copy(copy_text_rows) as copy:
-                        copy.write("".join(lines))
-                if rejects:
-                    result.quarantined += len(rejects)
-                    with cur.copy("copy _rejects from stdin") as reject_copy:
-                        for key, reason, record, cursor_value in rejects:
-                            payload = _payload_text(record)
-                            digest = hashlib.sha256(payload.encode("utf-8", "backslashreplace")).hexdigest()
-                            reject_copy.write_row((key, reason, payload, digest, cursor_value))
+            rejects: list[tuple[str | None, str, Any, Any]] = []
+            for record_seq, record in todo:
+                try:
+                    decoded = record if isinstance(record, dict) else _decode(record)
+                except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+                    rejects.append((None, f"not a readable JSON record: {exc}", record, None))
+                    continue
+                if isinstance(decoded, dict):
+                    seen_fields.update(decoded)
+                try:
+                    values, cursor_value, extra = render(decoded)
+                except Invalid as exc:
+                    rejects.append((contract.key_of(decoded), str(exc), record, contract.cursor_of(decoded)))
+                    continue
+                if max_cursor is None or cursor_value > max_cursor:
+                    max_cursor = cursor_value
+                if (extra or (isinstance(decoded, dict) and len(decoded) < field_count)) and (
+                        first_drifted is None or cursor_value < first_drifted):
+                    first_drifted = cursor_value
+                lines.append((values, extra_text(extra), record_seq))
+            if direct:
+                try:
+                    with conn.transaction():
+                        write(cur, True, handled, lines)
+                except psycopg.errors.UniqueViolation:
+                    direct = False  # a key seen before in this load: from here on, the batch and the merge
+            if not direct:
+                create_batch()
+                write(cur, False, handled, lines)
+            if rejects:
+                result.quarantined += len(rejects)
+                with cur.copy("copy _rejects from stdin") as reject_copy:
+                    for key, reason, record, cursor_value in rejects:
+                        payload = _payload_text(record)
+                        digest = hashlib.sha256(payload.encode("utf-8", "backslashreplace")).hexdigest()
+                        reject_copy.write_row((key, reason, payload, digest, cursor_value))
             if progress:
                 progress(seq)
     result.received = seq
@@ -209,24 +236,37 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
         drift = contract.drift(seen_fields)
         result.drift = {k: v for k, v in drift.items() if v}
 
-    key_column = contract.field(contract.key).column
-    distinct_keys = conn.execute(f"select count(distinct {key_column}) from _batch").fetchone()[0]
-    target_empty = conn.execute(f"select not exists (select 1 from {contract.table})").fetchone()[0]
-    if target_empty and distinct_keys == result.received - result.quarantined:
-        # A first load or a backfill into an empty table, with no key twice: nothing can conflict, so the rows go
-        # straight in, without the sort and the conflict checks of a merge.
-        compared = ", ".join([*columns, "_extra"])
-        inserted = conn.execute(f"insert into {contract.table} ({compared}, _load_id) "
-                                f"select {compared}, %(load_id)s from _batch", {"load_id": result.load_id}).rowcount
-        merged = [(True,)] * inserted
-    else:
-        merged = _merge(conn, contract, result.load_id, only_newer)
     valid = result.received - result.quarantined
-    result.loaded = distinct_keys
-    result.duplicates = valid - distinct_keys
-    result.inserted = sum(1 for (ins,) in merged if ins)
-    result.updated = len(merged) - result.inserted
-    result.unchanged = distinct_keys - len(merged)
+    if started_empty:
+        # Every valid row is in the raw table already (direct), or the rows of the pages before the first repeated
+        # key are and the rest merge in now: the latest version of each key wins, as in a merge into an empty
+        # table. Either way each key in the table was inserted by this load.
+        if batch_created:
+            _merge(conn, contract, result.load_id, only_newer)
+            loaded = conn.execute(f"select count(*) from {contract.table}").fetchone()[0]
+        else:
+            loaded = valid
+        result.loaded = result.inserted = loaded
+        result.duplicates = valid - loaded
+    else:
+        create_batch()
+        key_column = contract.field(contract.key).column
+        distinct_keys = conn.execute(f"select count(distinct {key_column}) from _batch").fetchone()[0]
+        target_empty = conn.execute(f"select not exists (select 1 from {contract.table})").fetchone()[0]
+        if target_empty and distinct_keys == valid:
+            # A replay into an empty table with no key twice: nothing can conflict, so the rows go straight in.
+            compared = ", ".join([*columns, "_extra"])
+            inserted = conn.execute(f"insert into {contract.table} ({compared}, _load_id) "
+                                    f"select {compared}, %(load_id)s from _batch",
+                                    {"load_id": result.load_id}).rowcount
+            merged = [(True,)] * inserted
+        else:
+            merged = _merge(conn, contract, result.load_id, only_newer)
+        result.loaded = distinct_keys
+        result.duplicates = valid - distinct_keys
+        result.inserted = sum(1 for (ins,) in merged if ins)
+        result.updated = len(merged) - result.inserted
+        result.unchanged = distinct_keys - len(merged)
 
     # A record quarantined for the first time holds the watermark at its own cursor, so the next run reads it
     # once more: if the source has fixed it by then, it loads without anyone replaying it. A record seen

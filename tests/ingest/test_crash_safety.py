@@ -93,12 +93,14 @@ def kill(process: subprocess.Popen) -> None:
 def wait_for_merge_blocked(warehouse: Warehouse, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        # A first load COPYs pages straight into the raw table; a later one merges into it.
         waiting = query(warehouse, "select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
-                                   "and query ilike '%%insert into raw.dossier__dossiers%%'")
+                                   "and (query ilike '%%insert into raw.dossier__dossiers%%'"
+                                   " or query ilike 'copy raw.dossier__dossiers%%')")
         if waiting[0][0]:
             return
         time.sleep(0.05)
-    raise AssertionError("the loader never reached its merge")
+    raise AssertionError("the loader never reached its write into raw")
 
 
 def strike_before_any_data(warehouse: Warehouse, simulator: DossierSimulator) -> None:
@@ -114,7 +116,8 @@ def strike_mid_extraction(warehouse: Warehouse, simulator: DossierSimulator) -> 
 
 
 def strike_during_merge(warehouse: Warehouse, simulator: DossierSimulator) -> None:
-    # Hold a lock the merge needs, so the loader is caught inside it with every record extracted; then kill it.
+    # Hold a lock every write into raw needs, so the loader is caught inside it (a first load: its first COPY into
+    # the raw table; a later one: its merge, with every record extracted); then kill it.
     with psycopg.connect(warehouse.url, autocommit=True) as conn:
         bootstrap(conn)
         ensure_raw_table(conn, DOSSIERS)
