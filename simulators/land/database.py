@@ -165,7 +165,8 @@ class LandRegistry:
     def repair(self, *, touch: bool = False) -> int:
         """Put the broken rows back as they were. `touch` also moves their updated_at on, as a clerk's fix
         would; without it the fix is silent and only a reader that reads them again sees it."""
-        columns = ", ".join(c for c in COLUMNS if c != "id")
+        # With touch, updated_at is set anew, not restored (one column cannot be assigned twice).
+        columns = ", ".join(c for c in COLUMNS if c != "id" and not (touch and c == "updated_at"))
         stamp = ", updated_at = (select max(updated_at) from ho_so_dang_ky) + interval '1 minute'" if touch else ""
         with self.connect() as conn:
             if not conn.execute("select to_regclass('_sim_saved')").fetchone()[0]:
