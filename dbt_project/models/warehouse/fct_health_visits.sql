@@ -3,7 +3,9 @@
     holds). So each incremental build takes every day that a load newer than the table's last one touched, and
     replaces that day whole (delete+insert on visit_date): new days, late backfills, corrected figures and
     rows a correction removed all come out as a full rebuild would make them. The business key visit_key stays
-    unique (tested). -#}
+    unique (tested). The facility's commune is joined to the administrative unit valid on the visit's date
+    (macro admin_unit_on): admin_unit_version_id reports the visits by the units of their day or by today's.
+    -#}
 {{
     config(
         materialized='incremental',
@@ -30,27 +32,33 @@ with visits as (
     {% endif %}
 ),
 
+units as (
+    select * from {{ ref('dim_admin_units') }}
+),
+
 visits_described as (
     select
-        visit_key,
-        visit_date,
-        (date_trunc('month', visit_date))::date as visit_month,
-        facility_code,
-        facility_name,
+        visits.visit_key,
+        visits.visit_date,
+        (date_trunc('month', visits.visit_date))::date as visit_month,
+        visits.facility_code,
+        visits.facility_name,
         -- A file without the tier column still counts its visits, under 'unknown'.
-        coalesce(facility_level, 'unknown') as facility_level,
-        -- As sent, in the units of the visit's date; dim_admin_units resolves it when needed.
-        commune_code,
-        left(facility_code, 2) as province_code,
-        sex,
-        age_group,
-        visits,
-        insured_visits,
-        inpatient_admissions,
-        referrals,
-        file_sha256,
-        load_id
+        coalesce(visits.facility_level, 'unknown') as facility_level,
+        -- As sent, in the units of the visit's date; the unit version of that date resolves it.
+        visits.commune_code,
+        units.admin_unit_version_id,
+        left(visits.facility_code, 2) as province_code,
+        visits.sex,
+        visits.age_group,
+        visits.visits,
+        visits.insured_visits,
+        visits.inpatient_admissions,
+        visits.referrals,
+        visits.file_sha256,
+        visits.load_id
     from visits
+    left join units on {{ admin_unit_on('visits.commune_code', 'visits.visit_date') }}
 )
 
 select * from visits_described
