@@ -10,24 +10,22 @@ the build DAG (`kho_build`) runs when they update.
 **Catch-up** is off: a run reads everything the source changed since the watermark, so missed intervals
 need no runs of their own. **Backfill** (`airflow backfill create --dag-id kho_ingest_<source>
 --from-date … --to-date …`) re-extracts from each backfill run's data-interval start: a superset of
-the window is read again and merged idempotently; no watermark moves back.
+the window is read again and merged idempotently (a drop folder reads again its files dated from that day); no
+watermark moves back.
 
 Retries with exponential backoff (5, up to 30 minutes apart); a failure alerts (`kho/alerts.py`).
 """
 
 from __future__ import annotations
 
-from _kho import SOURCE_TASK_ARGS, START_DATE, backfill_since, raw_assets
+from _kho import SOURCE_TASK_ARGS, START_DATE, backfill_since, raw_assets, schedules
 from airflow.sdk import dag, get_current_context, task
 
-# When each source is polled; a source not named here runs daily. Dossiers and documents move all day.
-SCHEDULES = {"dossier": "@hourly", "document": "@hourly"}
 
-
-def ingest_dag(source: str, assets: list) -> None:
+def ingest_dag(source: str, assets: list, schedule: str) -> None:
     @dag(
         dag_id=f"kho_ingest_{source}",
-        schedule=SCHEDULES.get(source, "@daily"),
+        schedule=schedule,
         start_date=START_DATE,
         catchup=False,
         max_active_runs=1,
@@ -48,4 +46,4 @@ def ingest_dag(source: str, assets: list) -> None:
 
 
 for _source, _assets in raw_assets().items():
-    ingest_dag(_source, _assets)
+    ingest_dag(_source, _assets, schedules()[_source])
