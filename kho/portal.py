@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kho.dictionary import FILES as DICTIONARY_FILES
 from kho.settings import Settings
 from kho.warehouse import Warehouse
 
@@ -36,6 +37,12 @@ def published_packages(root: Path) -> list[tuple[str, dict]]:
     return found
 
 
+def _descriptions(package: dict) -> tuple[str, str]:
+    """(Vietnamese, English) description; a package written before it carried both has only the English one."""
+    english = package.get("description_en", package["description"])
+    return package.get("description_vi") or english, english
+
+
 def catalog(settings: Settings) -> dict[str, Any]:
     """DCAT-AP style catalog of every published dataset, for a national portal to harvest."""
     base = settings.open_data_base_url.rstrip("/") + "/" if settings.open_data_base_url else ""
@@ -52,12 +59,13 @@ def catalog(settings: Settings) -> dict[str, Any]:
                               "spdx:checksumValue": resource["hash"].removeprefix("sha256:")},
             "dct:license": package["licenses"][0]["path"],
         } for resource in package["resources"]]
-        datasets.append({
+        vi, en = _descriptions(package)
+        entry = {
             "@type": "dcat:Dataset",
             "dct:identifier": slug,
             "dct:title": [{"@language": "vi", "@value": package["title"]},
                           {"@language": "en", "@value": package.get("title_en", package["title"])}],
-            "dct:description": [{"@language": "en", "@value": package["description"]}],
+            "dct:description": [{"@language": "vi", "@value": vi}, {"@language": "en", "@value": en}],
             "dct:publisher": {"@type": "foaf:Agent", "foaf:name": package.get("owner", PUBLISHER["vi"])},
             "dcat:contactPoint": {"@type": "vcard:Organization", "vcard:fn": package.get("owner", PUBLISHER["vi"])},
             "dct:license": package["licenses"][0]["path"],
@@ -69,14 +77,25 @@ def catalog(settings: Settings) -> dict[str, Any]:
             "dcat:keyword": package.get("keywords", []),
             "dct:language": ["http://publications.europa.eu/resource/authority/language/VIE",
                              "http://publications.europa.eu/resource/authority/language/ENG"],
-            "dct:temporal": package.get("temporal"),
             "dcat:landingPage": f"{base}index.html#{slug}",
+            # The data dictionary (columns, types, units, what may be withheld), in both languages.
+            "foaf:page": [f"{base}{slug}/latest/{name}" for name in DICTIONARY_FILES],
             "dcat:distribution": distributions,
-        })
+        }
+        if package.get("temporal"):
+            entry["dct:temporal"] = {"@type": "dct:PeriodOfTime",
+                                     "dcat:startDate": {"@value": package["temporal"]["start"], "@type": "xsd:date"},
+                                     "dcat:endDate": {"@value": package["temporal"]["end"], "@type": "xsd:date"}}
+        if package.get("sources"):
+            # The upstream systems (from the dbt lineage), as DCAT-AP's provenance statement.
+            entry["dct:provenance"] = {"@type": "dct:ProvenanceStatement", "rdfs:label": [
+                {"@language": "en", "@value": "Derived from: " + "; ".join(s["title"] for s in package["sources"])}]}
+        datasets.append(entry)
     return {
         "@context": {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/",
                      "foaf": "http://xmlns.com/foaf/0.1/", "vcard": "http://www.w3.org/2006/vcard/ns#",
-                     "spdx": "http://spdx.org/rdf/terms#", "owl": "http://www.w3.org/2002/07/owl#"},
+                     "spdx": "http://spdx.org/rdf/terms#", "owl": "http://www.w3.org/2002/07/owl#",
+                     "rdfs": "http://www.w3.org/2000/01/rdf-schema#", "xsd": "http://www.w3.org/2001/XMLSchema#"},
         "@type": "dcat:Catalog",
         "dct:title": [{"@language": "vi", "@value": "Dữ liệu mở của tỉnh"},
                       {"@language": "en", "@value": "The province's open data"}],
@@ -275,15 +294,29 @@ def portal(settings: Settings, warehouse: Warehouse) -> str:
                   f'<a href="{slug}/latest/SHA256SUMS">SHA256SUMS</a>')
         if (settings.open_data_dir / slug / "CHANGELOG.md").exists():
             extras += f' <a href="{slug}/CHANGELOG.md">CHANGELOG</a>'
+        if (settings.open_data_dir / slug / "latest" / DICTIONARY_FILES[0]).exists():
+            extras += (f' <a href="{slug}/latest/{DICTIONARY_FILES[0]}"><span lang="vi">Từ điển dữ liệu</span>'
+                       f'<span lang="en">Data dictionary</span></a>'
+                       f' <a href="{slug}/latest/{DICTIONARY_FILES[1]}">(CSV)</a>')
+        vi, en = _descriptions(package)
+        licence = package["licenses"][0]
+        period = package.get("temporal")
+        covered = (f' · <span lang="vi">thời kỳ</span><span lang="en">period</span> {period["start"]} – '
+                   f'{period["end"]}') if period else ""
+        sources = "; ".join(s["title"] for s in package.get("sources", []))
         items.append(
             f'<article class="dataset" id="{slug}">'
             f'<h2><span lang="vi">{html.escape(package["title"])}</span>'
             f'<span lang="en">{html.escape(package.get("title_en", package["title"]))}</span></h2>'
-            f'<p>{html.escape(package["description"])}</p>'
+            f'<p><span lang="vi">{html.escape(vi)}</span><span lang="en">{html.escape(en)}</span></p>'
             f'<p class="downloads">{links} {extras}</p>'
-            f'<p class="meta">{html.escape(package.get("owner", ""))} · {html.escape(package["licenses"][0]["name"])}'
+            f'<p class="meta">{html.escape(package.get("owner", ""))} · '
+            f'<a href="{html.escape(licence["path"])}">{html.escape(licence["name"])}</a>'
             f' · <span lang="vi">phiên bản</span><span lang="en">version</span> {package["version"]}'
-            f' · {package["created"]}</p></article>')
+            f' · {package["created"]}{covered}</p>'
+            + (f'<p class="meta"><span lang="vi">Nguồn</span><span lang="en">Sources</span>: '
+               f'{html.escape(sources)}</p>' if sources else "")
+            + '</article>')
     drawn = "\n".join(f'<figure>{svg}<figcaption><span lang="vi">{html.escape(vi)}</span>'
                       f'<span lang="en">{html.escape(en)}</span></figcaption></figure>'
                       for svg, vi, en in charts(warehouse))

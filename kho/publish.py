@@ -20,15 +20,48 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kho import __version__
+from kho.dictionary import write_dictionary
 from kho.settings import Settings
 from kho.warehouse import Warehouse
 
 OPEN_SCHEMA = "marts"
 BATCH_ROWS = 10_000
+# `meta.licence` holds an SPDX identifier; the data package and the catalog need its title and URL. A licence not
+# listed here stops publication rather than be published with a wrong or missing URL.
+LICENCES = {
+    "CC-BY-4.0": ("Creative Commons Attribution 4.0 International", "https://creativecommons.org/licenses/by/4.0/"),
+    "CC-BY-SA-4.0": ("Creative Commons Attribution-ShareAlike 4.0 International",
+                     "https://creativecommons.org/licenses/by-sa/4.0/"),
+    "CC0-1.0": ("Creative Commons Zero v1.0 Universal", "https://creativecommons.org/publicdomain/zero/1.0/"),
+    "ODC-BY-1.0": ("Open Data Commons Attribution License v1.0", "https://opendatacommons.org/licenses/by/1-0/"),
+    "ODbL-1.0": ("Open Data Commons Open Database License v1.0", "https://opendatacommons.org/licenses/odbl/1-0/"),
+    "PDDL-1.0": ("Open Data Commons Public Domain Dedication and License v1.0",
+                 "https://opendatacommons.org/licenses/pddl/1-0/"),
+}
+# The period a dataset covers comes from its time column, named by the house style: `month` (first day of the
+# month), `year`, or `school_year` ("2024-2025", taken as 1 September to 31 August).
+PERIOD_COLUMNS = ("month", "year", "school_year")
 
 
 class PublishError(RuntimeError):
     pass
+
+
+def _in_languages(description: str) -> tuple[str, str]:
+    """A column description written `"English. | Tiếng Việt."` → (English, Vietnamese); "" for a missing half."""
+    english, _, vietnamese = description.partition(" | ")
+    return " ".join(english.split()), " ".join(vietnamese.split())
+
+
+def _first_clause(text: str) -> str:
+    """The name part of a dbt source description: up to the first `,` `:` `;` `|` or full stop outside
+    parentheses ("The province's dossier system (one-stop shop and public-service portal), landed by …")."""
+    depth = 0
+    for index, char in enumerate(text):
+        depth += (char == "(") - (char == ")")
+        if depth == 0 and (char in ",:;|" or (char == "." and text[index + 1:index + 2] in (" ", ""))):
+            return text[:index].strip()
+    return text.strip()
 
 
 @dataclass
@@ -36,6 +69,30 @@ class Column:
     name: str
     data_type: str
     description: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def description_en(self) -> str:
+        return _in_languages(self.description)[0]
+
+    @property
+    def description_vi(self) -> str:
+        return _in_languages(self.description)[1]
+
+    def unit(self, key: list[str]) -> str:
+        """`meta.unit` if the column says; otherwise the house naming: `_pct` %, `_vnd` VND, `_per_` a ratio, and
+        any other integer that is not part of the key a count."""
+        if self.meta.get("unit"):
+            return str(self.meta["unit"])
+        if self.name.endswith("_pct"):
+            return "%"
+        if self.name.endswith("_vnd"):
+            return "VND"
+        if "_per_" in self.name:
+            return "ratio"
+        if self.frictionless_type == "integer" and self.name not in key and self.name not in PERIOD_COLUMNS:
+            return "count"
+        return ""
 
     @property
     def frictionless_type(self) -> str:
@@ -57,14 +114,43 @@ class Column:
 @dataclass
 class Dataset:
     name: str  # the open_* model
-    description: str
+    description: str  # the model's description (English)
     meta: dict[str, Any]
     columns: list[Column]
     key: list[str] = field(default_factory=list)  # the model's unique_combination_of_columns test, if it has one
+    # The upstream systems, from the dbt lineage: {"name", "title", "owner", "tables"} per source() reached.
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    # Columns its small_cells_suppressed test names as measures: each may be withheld (null, is_suppressed).
+    measures: list[str] = field(default_factory=list)
 
     @property
     def slug(self) -> str:
         return self.name.removeprefix("open_").replace("_", "-")
+
+    @property
+    def description_vi(self) -> str:
+        return " ".join(str(self.meta.get("description_vi", "")).split())
+
+    @property
+    def licence(self) -> dict[str, str]:
+        name = self.meta.get("licence", "CC-BY-4.0")
+        if name not in LICENCES:
+            raise PublishError(f"{self.name}: meta.licence {name!r} is not one Kho knows the URL of "
+                               f"({', '.join(LICENCES)}); add it to kho.publish.LICENCES")
+        title, url = LICENCES[name]
+        return {"name": name, "title": title, "path": url}
+
+    @property
+    def period_column(self) -> str | None:
+        names = [c.name for c in self.columns]
+        return next((name for name in PERIOD_COLUMNS if name in names), None)
+
+    def may_be_withheld(self, column: Column) -> bool:
+        """A measure of the suppression test, or a rate or ratio of a dataset that has one (every rate built on
+        a withheld count is withheld too: docs/kpis.md, "Small cells")."""
+        if not self.measures or column.name in self.key or column.name == self.period_column:
+            return False
+        return column.name in self.measures or column.frictionless_type == "number"
 
 
 @dataclass
@@ -86,19 +172,50 @@ def open_datasets(settings: Settings) -> list[Dataset]:
     if not manifest_path.exists():
         raise PublishError(f"no dbt manifest at {manifest_path}: run `kho build` before publishing")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    keys = {}
+    keys, measures = {}, {}
     for node in manifest["nodes"].values():
         test = node.get("test_metadata") or {}
         if node["resource_type"] == "test" and test.get("name") == "unique_combination_of_columns":
             keys[node.get("attached_node")] = list(test["kwargs"]["combination_of_columns"])
+        if node["resource_type"] == "test" and test.get("name") == "small_cells_suppressed":
+            measures[node.get("attached_node")] = list(test["kwargs"].get("measures", []))
     datasets = []
     for uid, node in manifest["nodes"].items():
         if node["resource_type"] == "model" and node["name"].startswith("open_"):
-            columns = [Column(c["name"], c.get("data_type") or "text", c.get("description", ""))
+            columns = [Column(c["name"], c.get("data_type") or "text", c.get("description", ""), c.get("meta") or {})
                        for c in node["columns"].values()]
             datasets.append(Dataset(node["name"], " ".join(node["description"].split()), node.get("meta", {}),
-                                    columns, keys.get(uid, [])))
+                                    columns, keys.get(uid, []), upstream_sources(manifest, uid),
+                                    measures.get(uid, [])))
+    for dataset in datasets:
+        dataset.licence  # noqa: B018 -- an unknown licence stops publication before anything is written
     return sorted(datasets, key=lambda d: d.name)
+
+
+def upstream_sources(manifest: dict[str, Any], unique_id: str) -> list[dict[str, Any]]:
+    """The dbt sources a model is built from, through every model between (the manifest's parent map): one entry
+    per source system, titled by its description's first clause unless its `meta.title` says."""
+    parents = manifest.get("parent_map", {})
+    seen, stack, found = set(), [unique_id], {}
+    while stack:
+        for parent in parents.get(stack.pop(), []):
+            if parent in seen:
+                continue
+            seen.add(parent)
+            if parent.startswith("source."):
+                table = manifest["sources"][parent]
+                meta = table.get("source_meta") or {}
+                entry = found.setdefault(table["source_name"], {
+                    "name": table["source_name"],
+                    "title": meta.get("title") or _first_clause(" ".join(table.get("source_description", "").split()))
+                    or table["source_name"],
+                    "owner": meta.get("owner", ""), "tables": []})
+                entry["tables"].append(table["name"])
+            else:
+                stack.append(parent)
+    for entry in found.values():
+        entry["tables"].sort()
+    return [found[name] for name in sorted(found)]
 
 
 def _csv_value(value: Any) -> str:
@@ -136,6 +253,8 @@ def write_dataset(warehouse: Warehouse, dataset: Dataset, folder: Path) -> tuple
     schema = pa.schema([(c.name, c.arrow_type) for c in dataset.columns])
     key = dataset.key or names[:1]
     rows = 0
+    period_at = names.index(dataset.period_column) if dataset.period_column else None
+    lowest = highest = None
     with warehouse.connect() as conn, conn.cursor(name=f"publish_{dataset.name}") as cursor, \
             csv_path.open("w", encoding="utf-8-sig", newline="") as csv_file, \
             json_path.open("w", encoding="utf-8") as json_file, \
@@ -152,28 +271,46 @@ def write_dataset(warehouse: Warehouse, dataset: Dataset, folder: Path) -> tuple
                 for row in batch))
             parquet.write_batch(pa.RecordBatch.from_pylist([dict(zip(names, row, strict=True)) for row in batch],
                                                            schema=schema))
+            if period_at is not None:
+                values = [row[period_at] for row in batch if row[period_at] is not None]
+                if values:
+                    lowest = min(values) if lowest is None else min(lowest, *values)
+                    highest = max(values) if highest is None else max(highest, *values)
             rows += len(batch)
         json_file.write("]\n")
-    fields = [{"name": c.name, "title": c.description.split(" | ")[-1].strip() or c.name, "type": c.frictionless_type,
-               "description": c.description} for c in dataset.columns]
-    for f in fields:
-        if f["type"] == "boolean":
-            f.update(trueValues=["true"], falseValues=["false"])
+    # Both languages in every descriptor: Vietnamese in the standard `title`, English beside it; a column's
+    # `description` stays as the dbt project writes it, "English. | Tiếng Việt.".
+    fields = []
+    for c in dataset.columns:
+        title_vi, title_en = c.description_vi.removesuffix("."), c.description_en.removesuffix(".")
+        descriptor: dict[str, Any] = {"name": c.name, "title": title_vi or title_en or c.name,
+                                      "title_en": title_en or c.name, "type": c.frictionless_type,
+                                      "description": c.description, "sql_type": c.data_type}
+        if c.unit(key):
+            descriptor["unit"] = c.unit(key)
+        descriptor["may_be_withheld"] = dataset.may_be_withheld(c)
+        if c.frictionless_type == "boolean":
+            descriptor.update(trueValues=["true"], falseValues=["false"])
+        fields.append(descriptor)
     table_schema = {"fields": fields, "primaryKey": key, "missingValues": [""]}
     meta = dataset.meta
+    description_en, description_vi = dataset.description, dataset.description_vi
     package = {
         "name": dataset.slug,
         "title": meta.get("title_vi") or dataset.name,
-        "description": dataset.description,
+        "title_en": meta.get("title_en") or meta.get("title_vi") or dataset.name,
+        # The standard `description` holds both languages (tools show only it); each language also on its own.
+        "description": "\n\n".join(d for d in (description_vi, description_en) if d),
+        "description_vi": description_vi,
+        "description_en": description_en,
         "version": "1.0.0",  # set by publish() against the previous version
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "owner": meta.get("owner", ""),
         "update_frequency": meta.get("update_frequency", ""),
         "keywords": meta.get("keywords", []),
         "publisher": f"Kho {__version__}",
-        "licenses": [{"name": meta.get("licence", "CC-BY-4.0"),
-                      "path": "https://creativecommons.org/licenses/by/4.0/"}],
-        "sources": [{"title": "Kho — kho cơ sở dữ liệu dùng chung của tỉnh"}],
+        "licenses": [dataset.licence],
+        "sources": dataset.sources,
         "resources": [
             # UTF-8 with a byte-order mark: Excel opens it with Vietnamese intact (without it, Excel guesses the
             # legacy code page); every other reader skips the mark.
@@ -191,11 +328,22 @@ def write_dataset(warehouse: Warehouse, dataset: Dataset, folder: Path) -> tuple
              "bytes": json_path.stat().st_size},
         ],
     }
-    if meta.get("title_en"):
-        package["title_en"] = meta["title_en"]
+    if dataset.period_column and lowest is not None:
+        package["temporal"] = period(dataset.period_column, lowest, highest)
     package_path = folder / "datapackage.json"
     package_path.write_text(json.dumps(package, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return rows, [csv_path, parquet_path, json_path, package_path]
+    dictionary = write_dictionary(folder, package)
+    return rows, [csv_path, parquet_path, json_path, package_path, *dictionary]
+
+
+def period(column: str, lowest: Any, highest: Any) -> dict[str, str]:
+    """The days a dataset covers, from the lowest and highest value of its time column."""
+    if column == "month":
+        following = date(highest.year + highest.month // 12, highest.month % 12 + 1, 1)
+        return {"start": lowest.isoformat(), "end": date.fromordinal(following.toordinal() - 1).isoformat()}
+    if column == "year":
+        return {"start": f"{int(lowest):04d}-01-01", "end": f"{int(highest):04d}-12-31"}
+    return {"start": f"{str(lowest)[:4]}-09-01", "end": f"{str(highest)[-4:]}-08-31"}  # school_year "2024-2025"
 
 
 def validate_package(package_path: Path) -> None:
@@ -217,12 +365,14 @@ class Change:
     rows_added: int = 0
     rows_removed: int = 0
     rows_revised: int = 0
+    metadata_revised: bool = False  # titles, descriptions, licence, owner, sources or the dictionary's content
     previous: str | None = None
 
     @property
     def changed(self) -> bool:
         return self.previous is None or any((self.columns_added, self.columns_removed, self.columns_retyped,
-                                             self.rows_added, self.rows_removed, self.rows_revised))
+                                             self.rows_added, self.rows_removed, self.rows_revised,
+                                             self.metadata_revised))
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -237,9 +387,20 @@ def _csv_rows(folder: Path, package: dict) -> tuple[dict[str, str], dict[tuple, 
     return {f["name"]: f["type"] for f in fields}, rows
 
 
+def _description(package: dict) -> dict:
+    """What a data package says about its data, without what changes on every publication (version, dates, hashes)
+    or follows the rows (the period covered): a revision of it is a patch version, so that a corrected title or
+    licence reaches readers without waiting for new rows."""
+    said = {k: v for k, v in package.items()
+            if k not in ("version", "created", "first_published", "temporal", "publisher", "resources")}
+    fields = package["resources"][0].get("schema", {}).get("fields", [])
+    said["fields"] = {f["name"]: {k: v for k, v in f.items() if k not in ("name", "type")} for f in fields}
+    return said
+
+
 def compare(previous_folder: Path | None, staging: Path) -> Change:
     """Semantic versioning of a dataset: a column removed or retyped is a major change, a column added a minor
-    one, changed rows a patch; rows are matched on the dataset's key."""
+    one, changed rows or revised metadata a patch; rows are matched on the dataset's key."""
     package = json.loads((staging / "datapackage.json").read_text(encoding="utf-8"))
     if previous_folder is None or not (previous_folder / "datapackage.json").exists():
         return Change("1.0.0")
@@ -255,6 +416,11 @@ def compare(previous_folder: Path | None, staging: Path) -> Change:
     change.rows_removed = sum(1 for k in old_rows if k not in new_rows)
     change.rows_revised = sum(1 for k, row in new_rows.items() if k in old_rows
                               and any(row[c] != old_rows[k][c] for c in common))
+    said_before, said_now = _description(before), _description(package)
+    for column in change.columns_added + change.columns_removed:  # reported as columns, not as metadata
+        said_before["fields"].pop(column, None)
+        said_now["fields"].pop(column, None)
+    change.metadata_revised = said_before != said_now
     major, minor, patch = (int(n) for n in before["version"].split("."))
     if change.columns_removed or change.columns_retyped:
         change.version = f"{major + 1}.0.0"
@@ -265,11 +431,29 @@ def compare(previous_folder: Path | None, staging: Path) -> Change:
     return change
 
 
-def _finalise(staging: Path, change: Change) -> None:
-    """Stamp the version into the package, write SHA256SUMS, and check everything before anyone can see it."""
+def first_published(dataset_folder: Path) -> str | None:
+    """When the dataset's first version was published: its latest package says, or (for a version published before
+    packages carried it) the oldest entry of its changelog; None for a dataset never published."""
+    package_path = dataset_folder / "latest" / "datapackage.json"
+    if package_path.exists():
+        package = json.loads(package_path.read_text(encoding="utf-8"))
+        if package.get("first_published"):
+            return str(package["first_published"])
+    log_path = dataset_folder / "changelog.json"
+    if log_path.exists():
+        entries = json.loads(log_path.read_text(encoding="utf-8"))
+        if entries:
+            return str(entries[-1]["published"])
+    return None
+
+
+def _finalise(staging: Path, change: Change, first: str | None) -> None:
+    """Stamp the version and the first publication date (kept from the first version on) into the package, write
+    SHA256SUMS over every file, and check everything before anyone can see it."""
     package_path = staging / "datapackage.json"
     package = json.loads(package_path.read_text(encoding="utf-8"))
     package["version"] = change.version
+    package["first_published"] = first or package["created"]
     package_path.write_text(json.dumps(package, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     for resource in package["resources"]:
         if f"sha256:{_sha256(staging / resource['path'])}" != resource["hash"]:
@@ -298,6 +482,8 @@ def _record_change(dataset_folder: Path, slug: str, change: Change) -> None:
                 lines.append(f"- {label}: {', '.join(e[key])}\n")
         lines.append(f"- Rows: {e['rows_added']} added, {e['rows_removed']} removed, {e['rows_revised']} revised "
                      f"(against {e['previous']}).\n")
+        if e.get("metadata_revised"):
+            lines.append("- Metadata revised (titles, descriptions, licence, owner, sources or units).\n")
     for path, text in ((log_path, json.dumps(entries, ensure_ascii=False, indent=2) + "\n"),
                        (dataset_folder / "CHANGELOG.md", "".join(lines))):
         temporary = path.with_name(f".{path.name}.tmp")
@@ -331,7 +517,7 @@ def publish(settings: Settings, warehouse: Warehouse) -> PublishResult:
             if not change.changed:
                 shutil.rmtree(staging)
                 continue
-            _finalise(staging, change)
+            _finalise(staging, change, first_published(folder))
             staged.append((staging, folder / f"v{change.version}", change))
     except BaseException:
         for leftover in root.glob(f"*/.staging-{stamp}"):
