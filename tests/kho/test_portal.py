@@ -8,10 +8,15 @@ import functools
 import hashlib
 import http.server
 import json
+import os
 import re
 import shutil
+import socket
 import subprocess
+import sys
 import threading
+import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +26,11 @@ import pytest
 from frictionless import validate
 
 from kho.pipeline import run_pipeline
-from kho.publish import compare, publish
+from kho.publish import LICENCES, compare, publish
 from kho.settings import Settings
 from kho.warehouse import Warehouse
 from simulators.dossier.server import DossierSimulator
-from tests.conftest import query, served_dossiers
+from tests.kho.conftest import Published
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -56,8 +61,6 @@ def test_every_dataset_is_published_in_every_format_and_listed_in_the_catalog(
     listed = {d["dct:identifier"]: d for d in catalog["dcat:dataset"]}
     assert set(listed) == {m.removeprefix("open_").replace("_", "-") for m in open_models}
 
-    records = served_dossiers(dossier_simulator)
-    personal = {r["ChuHoSo"] for r in records} | {r["SoDinhDanh"] for r in records if r["SoDinhDanh"]}
     for slug, entry in listed.items():
         folder = root / slug / "latest"
         report = validate(str(folder / "datapackage.json"))
@@ -77,8 +80,6 @@ def test_every_dataset_is_published_in_every_format_and_listed_in_the_catalog(
         assert len(csv_rows) == len(as_json) == table.num_rows, slug
         if csv_rows:
             assert list(as_json[0]) == list(csv_rows[0]) == table.column_names
-        text = csv_bytes.decode("utf-8-sig") + (folder / f"{slug}.json").read_text(encoding="utf-8")
-        assert not [value for value in personal if value in text], slug
         package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
         assert package["version"] == "1.0.0" and package["title"] and package.get("title_en")
         assert (root / slug / "CHANGELOG.md").read_text(encoding="utf-8").count("First publication") == 1
@@ -136,34 +137,63 @@ def test_semantic_versions_follow_what_changed(tmp_path: Path) -> None:
     assert compare(None, same).version == "1.0.0"
 
 
-def test_the_portal_opens_in_a_browser_with_its_charts_and_working_links(
-        settings: Settings, warehouse: Warehouse, dossier_simulator: DossierSimulator) -> None:
+def test_the_portal_opens_in_a_browser_with_its_charts_and_working_links(published: Published) -> None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if not browser:
         pytest.skip("no Chromium on this machine (make test installs Debian's chromium where apt is available)")
-    assert run_pipeline(settings).success
-    root = settings.open_data_dir
+    root = published.root
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / "portal.png"
     screenshot.unlink(missing_ok=True)
     with serving(root) as base:
         common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  f"--user-data-dir={settings.home / 'chromium'}"]
+                  f"--user-data-dir={published.settings.home / 'chromium'}"]
         dom = subprocess.run([*common, "--dump-dom", f"{base}/index.html"], capture_output=True, text=True,
                              timeout=120, check=True).stdout
         subprocess.run([*common, f"--screenshot={screenshot}", "--window-size=1280,2400", f"{base}/index.html"],
                        capture_output=True, timeout=120, check=True)
         links = set(re.findall(r'href="([^"#]+)"', dom))
-        for link in links:
+        # The page works offline: every link but the licences' stays in the folder, and resolves.
+        external = {link for link in links if urllib.parse.urlsplit(link).scheme}
+        assert external <= {url for _, url in LICENCES.values()}, external
+        for link in links - external:
             with urllib.request.urlopen(f"{base}/{link}") as response:
                 assert response.status == 200, link
     assert "Dữ liệu mở của tỉnh" in dom and 'id="search"' in dom
     charts = re.findall(r'<svg class="chart".*?</svg>', dom, flags=re.S)
-    assert len(charts) >= 3 and all("<path" in c or "<rect" in c for c in charts)
+    assert len(charts) >= 4 and all("<path" in c or "<rect" in c for c in charts)
     packages = {p.parent.parent.name for p in root.glob("*/latest/datapackage.json")}
     assert all(f'id="{slug}"' in dom for slug in packages)
-    assert len(links) >= 5 * len(packages)
+    assert len(links - external) >= 7 * len(packages)
     assert screenshot.stat().st_size > 10_000
     print(f"portal screenshot: {screenshot}")
-    (rows,) = query(warehouse, "select count(*) from marts.open_dossier_kpis_by_level_monthly")[0]
-    assert rows > 0
+
+
+def test_kho_serve_serves_the_portal_and_the_files_over_http(published: Published) -> None:
+    """`kho serve` as a person runs it: a process on a free port, read over real HTTP, then stopped."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "KHO_OPEN_DATA_DIR": str(published.root), "KHO_HOME": str(published.settings.home)}
+    server = subprocess.Popen([sys.executable, "-m", "kho.cli", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/index.html", timeout=5) as response:
+                    page = response.read().decode("utf-8")
+                break
+            except OSError:
+                assert server.poll() is None, server.communicate()[0]
+                assert time.monotonic() < deadline, "kho serve did not answer within 60 s"
+                time.sleep(0.2)
+        assert "Dữ liệu mở của tỉnh" in page
+        path = "dossier-kpis-by-level-monthly/latest/dossier-kpis-by-level-monthly.csv"
+        with urllib.request.urlopen(f"{base}/{path}", timeout=10) as response:
+            assert response.status == 200
+            assert response.read() == (published.root / path).read_bytes()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
