@@ -488,7 +488,10 @@ def test_the_pipeline_build_applies_access_to_the_real_marts(
     ingest_source("dossier", settings)
     result = build_warehouse(settings)
     assert result["success"] and f"t{suffix}_health" in result["access"]["entitlements"]
-    assert "shared_dossier_kpis_monthly" in result["access"]["shared_tables"]
+    # Every shared mart the dbt project defines (dossier, document and each sector's) was built and protected.
+    defined = {path.stem for path in (PROJECT_DIR / "dbt_project" / "models" / "marts" / "shared").glob("shared_*.sql")}
+    assert {"shared_land_kpis_monthly", "shared_civil_status_kpis_monthly"} <= defined
+    assert set(result["access"]["shared_tables"]) == defined
     assert unprotected_tables(warehouse) == []
 
     with warehouse.connect() as conn:
@@ -545,14 +548,15 @@ def test_the_sector_departments_owning_the_sector_marts_have_their_roles() -> No
     if not seed.is_file():
         pytest.skip("no sector_agencies seed yet")
     roles_by_code = {code: a.role for a in load_config(PROJECT_DIR / "access.toml").agencies for code in a.agency_codes}
-    expected = {"health": "kho_so_y_te", "education": "kho_so_giao_duc_dao_tao"}
+    expected = {"health": "kho_so_y_te", "education": "kho_so_giao_duc_dao_tao",
+                "land": "kho_so_nong_nghiep_moi_truong", "civil_status": "kho_so_tu_phap"}
     with seed.open(encoding="utf-8", newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if r["province_code"] == "80"]
     assert rows
+    assert {row["sector"] for row in rows} == set(expected)
     for row in rows:
         assert row["agency_code"] in roles_by_code, row
-        if row["sector"] in expected:
-            assert roles_by_code[row["agency_code"]] == expected[row["sector"]], row
+        assert roles_by_code[row["agency_code"]] == expected[row["sector"]], row
 
 
 def test_databases_applying_the_same_roles_at_once_do_not_clash(
