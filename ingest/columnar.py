@@ -32,7 +32,6 @@ from ingest.contract import INTEGER_RANGES, VN_TZ, Contract
 
 ARROW_TYPES = {"text": pa.string(), "smallint": pa.int64(), "integer": pa.int64(), "bigint": pa.int64(),
                "numeric": pa.int64(), "boolean": pa.int64(), "timestamp": pa.string()}
-PORTAL_STAMP = r"^\d{14}$"
 # The contract takes timestamps in the years 1900-2100; 14 digits compare as text as they do as numbers.
 STAMP_RANGE = ("19000101000000", "21001231235959")
 COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" * 2
@@ -44,13 +43,13 @@ VN_OFFSET_SECONDS = 7 * 3600
 BINARY_WIDTHS = {"smallint": ">i2", "integer": ">i4", "bigint": ">i8", "timestamp": ">i8"}
 
 
-@lru_cache(maxsize=1)
-def _suspicious() -> frozenset[int]:
+def suspicious_code_points() -> frozenset[int]:
     """Every code point that could make the contract change or refuse a text: control characters, any
     whitespace Python's `str.strip()` knows but the plain space, and every character that can make a string
     non-NFC (its NFC quick check is not Yes, it has a combining class, or it can compose with what precedes it).
     A text with none of them and no space at either end is NFC and stripped already: the contract keeps it as
-    it is. Derived from Python's own Unicode tables, which the contract uses."""
+    it is. Derived from Python's own Unicode tables, which the contract uses (~0.3 s: ingest/unicode_tables.py
+    keeps the answer for this Python's Unicode version)."""
     suspicious: set[int] = set(range(0x00, 0x20)) | {0x7F}
     for code in range(0x80, sys.maxunicode + 1):
         if 0xD800 <= code <= 0xDFFF:
@@ -64,6 +63,18 @@ def _suspicious() -> frozenset[int]:
     suspicious.update(range(0x1161, 0x1176))  # Hangul vowel and trailing jamo compose algorithmically
     suspicious.update(range(0x11A8, 0x11C3))
     return frozenset(suspicious)
+
+
+@lru_cache(maxsize=1)
+def _suspicious() -> frozenset[int]:
+    from ingest import unicode_tables
+
+    if unicodedata.unidata_version != unicode_tables.UNIDATA_VERSION:
+        return suspicious_code_points()
+    codes = set(range(0x00, 0x20)) | {0x7F}
+    for low, high in unicode_tables.RANGES:
+        codes.update(range(low, high + 1))
+    return frozenset(codes)
 
 
 def _char_class(codes: set[int] | frozenset[int]) -> str:
@@ -92,18 +103,21 @@ def unusual_page() -> str:
 
 @dataclass
 class ColumnarPage:
-    copy: bytes  # accepted rows as a whole binary COPY stream: the contract's columns, _extra (null), then _seq
+    copy: bytes  # accepted rows as one binary COPY stream: the contract's columns, _extra (null), then `last`
     accepted: int
     max_cursor: datetime | None
     leftovers: list[int]  # positions of records the per-record path must decide
-    row_ends: np.ndarray  # where each row ends in `copy`: its last field (8 bytes) can be set by `with_last`
+    seqs: np.ndarray  # each accepted row's seq (its position in the load)
+    row_ends: np.ndarray  # where each row ends in `copy`: its last field is the 8 bytes before
+    last: int | None = None  # what the last column holds, if not the seqs
 
-    def with_last(self, value: int) -> bytes:
-        """The same stream with the last column (`_seq`) of every row set to `value` (a load id)."""
+    def with_seqs(self) -> bytes:
+        """The same stream with each row's seq as its last column (for the batch table)."""
+        if self.last is None:
+            return self.copy
         stream = np.frombuffer(self.copy, np.uint8).copy()
         positions = (self.row_ends[:, None] - 8 + np.arange(8)).ravel()
-        stream[positions] = np.tile(np.frombuffer(int(value).to_bytes(8, "big", signed=True), np.uint8),
-                                    len(self.row_ends))
+        stream[positions] = self.seqs.astype(">i8").view(np.uint8)
         return stream.tobytes()
 
 
@@ -166,8 +180,10 @@ def _text(column: pa.Array, present: np.ndarray) -> tuple[pa.Array, pa.Array]:
     return heads, values.cast(pa.binary())
 
 
-def compile_columnar(contract: Contract) -> Callable[[list[Any], int], ColumnarPage | None] | None:
-    """A page reader for the contract, or None if the contract has types this path does not handle."""
+def compile_columnar(contract: Contract) -> Callable[..., ColumnarPage | None] | None:
+    """A page reader for the contract, or None if the contract has types this path does not handle. The reader
+    takes the page and the seq of its first record; the last column of each row is that row's seq, or `last`
+    (a load id) when given."""
     if not supports(contract):
         return None
     schema = pa.schema([(f.name, ARROW_TYPES[f.type]) for f in contract.fields])
@@ -179,11 +195,14 @@ def compile_columnar(contract: Contract) -> Callable[[list[Any], int], ColumnarP
     allowed = {f.name: pa.array(sorted(f.allowed), pa.string() if f.type == "text" else pa.int64())
                for f in contract.fields if f.allowed is not None}
 
-    def read(page: list[Any], first_seq: int) -> ColumnarPage | None:
+    def read(page: list[Any], first_seq: int, last: int | None = None) -> ColumnarPage | None:
         n = len(page)
-        if not n or not all(type(r) is not dict for r in page):
+        if not n:
             return None
-        body = b"\n".join(page)  # msgspec.Raw and bytes both lend their buffer: no copy per record
+        try:
+            body = b"\n".join(page)  # msgspec.Raw and bytes both lend their buffer: no copy per record
+        except TypeError:
+            return None  # records already decoded (dicts from a file or a database): the per-record path
         try:
             table = pjson.read_json(io.BytesIO(body), read_options=read_options, parse_options=parse_options)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -219,7 +238,7 @@ def compile_columnar(contract: Contract) -> Callable[[list[Any], int], ColumnarP
             elif f.type == "timestamp":
                 present = pc.and_(pc.is_valid(column), pc.not_equal(column, ""))
                 seconds = pc.strptime(column, format="%Y%m%d%H%M%S", unit="s", error_is_null=True)
-                checks = [pc.match_substring_regex(column, PORTAL_STAMP), pc.is_valid(seconds),
+                checks = [pc.equal(pc.binary_length(column), 14), pc.ascii_is_decimal(column), pc.is_valid(seconds),
                           pc.greater_equal(column, STAMP_RANGE[0]), pc.less_equal(column, STAMP_RANGE[1])]
             elif f.type == "boolean":
                 present = pc.is_valid(column)
@@ -258,10 +277,10 @@ def compile_columnar(contract: Contract) -> Callable[[list[Any], int], ColumnarP
                 else:
                     parts.append(_fixed(numbers, BINARY_WIDTHS[f.type], usable))
         seq = np.arange(first_seq, first_seq + n, dtype=np.int64)
-        tail = np.empty((n, 16), dtype=np.uint8)  # _extra NULL, then _seq
+        tail = np.empty((n, 16), dtype=np.uint8)  # _extra NULL, then the seq or `last`
         tail[:, :4] = 0xFF
         tail[:, 4:8] = np.frombuffer((8).to_bytes(4, "big"), np.uint8)
-        tail[:, 8:] = seq.astype(">i8").view(np.uint8).reshape(n, 8)
+        tail[:, 8:] = (seq if last is None else np.full(n, last, np.int64)).astype(">i8").view(np.uint8).reshape(n, 8)
         parts.append(_bytes_column(tail, None))
         leftovers = np.flatnonzero(~ok).tolist()
         accepted = n - len(leftovers)
@@ -271,13 +290,12 @@ def compile_columnar(contract: Contract) -> Callable[[list[Any], int], ColumnarP
         max_cursor = None
         if accepted:
             offsets = np.frombuffer(rows.buffers()[1], np.int32, count=len(rows) + 1, offset=rows.offset * 4)
-            data = rows.buffers()[2]
-            stream = COPY_HEADER + data[offsets[0]:offsets[-1]].to_pybytes() + COPY_TRAILER
+            stream = b"".join((COPY_HEADER, memoryview(rows.buffers()[2])[offsets[0]:offsets[-1]], COPY_TRAILER))
             row_ends = offsets[1:].astype(np.int64) - offsets[0] + len(COPY_HEADER)
             latest = int(cursor_seconds[ok].max())
             max_cursor = datetime.fromtimestamp(latest - VN_OFFSET_SECONDS, VN_TZ)
         else:
             stream, row_ends = b"", np.zeros(0, np.int64)
-        return ColumnarPage(stream, accepted, max_cursor, leftovers, row_ends)
+        return ColumnarPage(stream, accepted, max_cursor, leftovers, seq[ok], row_ends, last)
 
     return read

@@ -168,14 +168,15 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
     all_fields = [f.name for f in contract.fields]
 
     def prepare(page: Page, first: int) -> Any:
-        return columnar(page, first) if columnar is not None else None
+        # Written for the raw table (the last column is the load id) while a first load goes straight in.
+        return columnar(page, first, result.load_id if direct else None) if columnar is not None else None
 
     def write(cur: psycopg.Cursor, into_raw: bool, handled: Any, lines: list[tuple[str, str, int]]) -> None:
         """One page's rows into the raw table (the last column is the load id) or the batch (the record's seq)."""
         target = targets[into_raw]
         if handled is not None and handled.accepted:
             with cur.copy(f"copy {target} from stdin with (format binary)") as copy:
-                copy.write(handled.with_last(result.load_id) if into_raw else handled.copy)
+                copy.write(handled.copy if into_raw else handled.with_seqs())
         if lines:
             with cur.copy(f"copy {target} from stdin") as copy:
                 copy.write("".join(f"{values}\t{extra}\t{result.load_id if into_raw else record_seq}\n"
