@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -44,15 +45,10 @@ def simulator_config(rows: int):
 
 
 @contextlib.contextmanager
-def dossier_simulator(rows: int, port: int = 8799) -> Iterator[str]:
-    """The dossier system in a process of its own, as a real source is: it does not share Kho's CPU time slice."""
-    from simulators.dossier.server import build_stores
-
-    build_stores(simulator_config(rows), BENCH_HOME / "simulators")  # generate once, outside any timing
-    process = subprocess.Popen(
-        [sys.executable, "-m", "simulators.dossier", "--port", str(port), "--dossiers", str(rows),
-         "--start", START.isoformat(), "--as-of", AS_OF.isoformat(), "--data-dir", str(BENCH_HOME / "simulators")],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _serving(arguments: list[str], port: int) -> Iterator[str]:
+    """A server in a process of its own, as a real source is: it does not share Kho's CPU time slice."""
+    process = subprocess.Popen([sys.executable, "-m", *arguments, "--port", str(port)],
+                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
@@ -60,13 +56,63 @@ def dossier_simulator(rows: int, port: int = 8799) -> Iterator[str]:
                 with urllib.request.urlopen(f"{url}/health", timeout=1):
                     break
             except OSError:
+                if process.poll() is not None:
+                    raise RuntimeError(f"{arguments[0]} did not start: "
+                                       f"{process.stderr.read().decode()[-2000:]}") from None
                 time.sleep(0.1)
         else:
-            raise RuntimeError(f"the simulator did not start: {process.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"{arguments[0]} did not answer within a minute")
         yield url
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def dossier_simulator(rows: int, port: int = 8799) -> Iterator[str]:
+    """The dossier system, its SQLite store generated once (outside any timing)."""
+    from simulators.dossier.server import build_stores
+
+    build_stores(simulator_config(rows), BENCH_HOME / "simulators")
+    with _serving(["simulators.dossier", "--dossiers", str(rows), "--start", START.isoformat(),
+                   "--as-of", AS_OF.isoformat(), "--data-dir", str(BENCH_HOME / "simulators")], port) as url:
+        yield url
+
+
+def record_pages(rows: int, page_size: int, port: int = 8799) -> Path:
+    """Every page of dossiers the simulator serves to a first load, as it served them, in a folder (once)."""
+    import httpx
+    import msgspec
+
+    folder = BENCH_HOME / f"pages-{simulator_config(rows).key()}-{page_size}"
+    if (folder / "index.json").exists():
+        return folder
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    index: dict[str, str] = {}
+    decode = msgspec.json.Decoder(dict).decode
+    with dossier_simulator(rows, port) as base, httpx.Client(timeout=120) as client:
+        url: str | None = f"{base}/api/v1/dossiers"
+        params: dict | None = {"page_size": page_size}
+        while url:
+            response = client.get(url, params=params)
+            response.raise_for_status()
+            cursor = response.request.url.params.get("cursor", "")
+            name = index[cursor] = f"{len(index):06d}.json"
+            (tmp / name).write_bytes(response.content)
+            url, params = decode(response.content)["next"], None
+    (tmp / "index.json").write_text(json.dumps(index))
+    tmp.rename(folder)
+    return folder
+
+
+@contextlib.contextmanager
+def replayed_pages(rows: int, page_size: int, port: int = 8799) -> Iterator[str]:
+    """The simulator's recorded pages served byte for byte by a server that only reads files (bench/replay.py)."""
+    folder = record_pages(rows, page_size, port)
+    with _serving(["bench.replay", "--pages", str(folder)], port) as url:
+        yield url
 
 
 def run_in_process(code: str, *args: str) -> dict:
