@@ -48,6 +48,13 @@ def raw_assets() -> dict[str, list[Asset]]:
             for name, spec in sources().items()}
 
 
+def schedules() -> dict[str, str]:
+    """{source: how often it is read}, declared once in the source registry (Source.schedule)."""
+    from ingest.sources import sources
+
+    return {name: spec.schedule for name, spec in sources().items()}
+
+
 def backfill_since(context: dict[str, Any]) -> pendulum.DateTime | None:
     """A backfill run re-extracts from its data interval's start; any other run reads from the watermarks."""
     dag_run = context.get("dag_run")

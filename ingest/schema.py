@@ -39,6 +39,14 @@ create table if not exists ingest.load_log (
     constraint received_is_accounted_for
         check (status = 'failed' or received = loaded + quarantined + duplicates)
 );
+create table if not exists ingest.sources (
+    source text primary key,
+    title text not null,
+    setting text not null,
+    schedule text not null,
+    interval_hours integer not null,
+    entities integer not null
+);
 create table if not exists raw._quarantine (
     quarantine_id bigserial primary key,
     load_id bigint not null,
@@ -93,3 +101,13 @@ def ensure_every_raw_table(conninfo: str) -> None:
         for spec in sources().values():
             for contract in spec.entities.values():
                 ensure_raw_table(conn, contract)
+        with conn.transaction():
+            # The registry as the warehouse sees it: which sources exist and how often each should arrive.
+            conn.execute("select pg_advisory_xact_lock(hashtext('kho.ingest.bootstrap'))")
+            conn.execute("delete from ingest.sources")
+            with conn.cursor() as cursor:
+                cursor.executemany(
+                    "insert into ingest.sources (source, title, setting, schedule, interval_hours, entities) "
+                    "values (%s, %s, %s, %s, %s, %s)",
+                    [(s.name, s.title, s.setting, s.schedule, s.interval_hours, len(s.entities))
+                     for s in sources().values()])

@@ -42,6 +42,15 @@ class Source:
     entities: dict[str, Contract]
     # Loads every entity, in order, from `location` into the warehouse at `conninfo`; one LoadResult each.
     load: Callable[[str, str, LoadOptions], list[LoadResult]]
+    # How often the source is read (the Airflow schedule); the data-quality marts judge timeliness against it.
+    schedule: str = "@daily"
+
+    @property
+    def interval_hours(self) -> int:
+        return SCHEDULE_HOURS[self.schedule]
+
+
+SCHEDULE_HOURS = {"@hourly": 1, "@daily": 24, "@weekly": 168, "@monthly": 720}
 
 
 def sources() -> dict[str, Source]:

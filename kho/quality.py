@@ -129,7 +129,10 @@ def run_gate(settings: Settings, warehouse: Warehouse, gate: str) -> GateResult:
 
     started = time.perf_counter()
     context = gx.get_context(mode="file", context_root_dir=str(settings.expectations_dir))
-    outcome = context.checkpoints.get(gate).run()
+    try:
+        outcome = context.checkpoints.get(gate).run()
+    finally:
+        _close_connections(context)
     result = GateResult(gate, True, run_id=outcome.run_id.run_time.isoformat())
     rows = []
     for validation in outcome.run_results.values():
@@ -160,6 +163,17 @@ def run_gate(settings: Settings, warehouse: Warehouse, gate: str) -> GateResult:
     result.data_docs = _data_docs(results_dir)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _close_connections(context: Any) -> None:
+    # GX pools its PostgreSQL connections and never closes them; a long-lived worker (Airflow) would keep them
+    # open, and a database with sessions cannot be copied, renamed or dropped.
+    for datasource in context.data_sources.all().values():
+        engines = [getattr(datasource, "_engine", None),
+                   getattr(getattr(datasource, "_execution_engine", None), "engine", None)]
+        for engine in engines:
+            if engine is not None:
+                engine.dispose()
 
 
 def _table_of(suite: str) -> str:

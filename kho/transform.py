@@ -142,6 +142,8 @@ def source_freshness(settings: Settings, warehouse: Warehouse) -> list[SourceFre
     found = []
     for result in getattr(outcome.result, "results", None) or []:
         node = result.node
+        if not hasattr(node, "source_name"):  # the project's on-run-start/end hooks report here too
+            continue
         max_loaded = getattr(result, "max_loaded_at", None)
         found.append(SourceFreshness(f"{node.source_name}.{node.name}", str(result.status),
                                      max_loaded.isoformat() if max_loaded else None,

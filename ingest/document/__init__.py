@@ -54,4 +54,5 @@ SOURCE = Source(
     setting="KHO_DOCUMENT_API_URL",
     entities=ENTITIES,
     load=load_all,
+    schedule="@hourly",  # dossiers and documents move all day
 )

@@ -49,4 +49,5 @@ SOURCE = Source(
     setting="KHO_DOSSIER_API_URL",
     entities=ENTITIES,
     load=load_all,
+    schedule="@hourly",  # dossiers and documents move all day
 )
