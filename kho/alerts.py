@@ -11,6 +11,7 @@ An alert never raises: a broken alert channel is logged, and must not hide the f
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -89,12 +90,23 @@ def send_alert(alert: Alert, channels: AlertChannels | None = None) -> list[str]
                 if channels.smtp_starttls:
                     smtp.starttls()
                 if channels.smtp_user:
-                    smtp.login(channels.smtp_user, channels.smtp_password or "")
+                    _login(smtp, channels.smtp_user, channels.smtp_password or "")
                 smtp.send_message(message)
             reached.append("smtp")
         except Exception as exc:
             log.warning("alert e-mail via %s failed: %s", channels.smtp_host, exc)
     return reached
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    try:
+        smtp.login(user, password)
+    except UnicodeEncodeError:
+        # smtplib sends credentials as ASCII only; AUTH PLAIN (RFC 4616) carries UTF-8, as a Vietnamese password needs.
+        token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+        code, reply = smtp.docmd("AUTH", f"PLAIN {token}")
+        if code != 235:
+            raise smtplib.SMTPAuthenticationError(code, reply) from None
 
 
 def alert_from_airflow_context(context: Mapping[str, Any]) -> Alert:

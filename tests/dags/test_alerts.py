@@ -48,6 +48,19 @@ def test_an_alert_is_mailed_through_smtp_with_the_dag_the_task_and_the_error() -
     assert '"try_number": 6' in body
 
 
+def test_a_password_in_vietnamese_reaches_the_smtp_server_intact() -> None:
+    alert = alert_from_airflow_context({"ti": SimpleNamespace(dag_id="kho_build", task_id="gate_after_build",
+                                                              run_id="manual", try_number=1),
+                                        "exception": RuntimeError("gate failed")})
+    with smtp_receiver() as (port, received):
+        reached = send_alert(alert, AlertChannels.from_env({
+            "KHO_ALERT_SMTP_HOST": "127.0.0.1", "KHO_ALERT_SMTP_PORT": str(port), "KHO_ALERT_SMTP_STARTTLS": "false",
+            "KHO_ALERT_SMTP_USER": "trực-ca", "KHO_ALERT_SMTP_PASSWORD": "mật-khẩu-Đà-Lạt",
+            "KHO_ALERT_SMTP_TO": "truc-ca@sotttt.example.vn"}))
+    assert reached == ["log", "smtp"]
+    assert received[0]["auth"] == ("trực-ca", "mật-khẩu-Đà-Lạt")
+
+
 def test_a_broken_channel_is_logged_and_does_not_raise(caplog: pytest.LogCaptureFixture) -> None:
     channels = AlertChannels.from_env({"KHO_ALERT_WEBHOOK_URL": "http://127.0.0.1:9/hook",
                                        "KHO_ALERT_SMTP_HOST": "127.0.0.1", "KHO_ALERT_SMTP_PORT": "9",
