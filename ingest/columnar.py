@@ -180,6 +180,21 @@ def _text(column: pa.Array, present: np.ndarray) -> tuple[pa.Array, pa.Array]:
     return heads, values.cast(pa.binary())
 
 
+def _same_day(stamps: pa.Array, parsed: pa.Array) -> pa.Array:
+    """Whether the day of the month written in each 14-digit stamp is the parsed one: Arrow's strptime rolls an
+    impossible day over (2024-02-30 becomes 2024-03-01), which the contract refuses."""
+    n = len(stamps)
+    offsets = np.frombuffer(stamps.buffers()[1], np.int32, count=n + 1, offset=stamps.offset * 4)[:-1]
+    data = stamps.buffers()[2]
+    if data is None or not len(data):
+        return pa.array(np.zeros(n, dtype=bool))
+    digits = np.frombuffer(data, np.uint8)
+    tens = digits[np.minimum(offsets + 6, len(digits) - 1)].astype(np.int64) - 48
+    ones = digits[np.minimum(offsets + 7, len(digits) - 1)].astype(np.int64) - 48
+    day = pc.fill_null(pc.day(parsed), -1).to_numpy(zero_copy_only=False)
+    return pa.array(tens * 10 + ones == day)  # meaningful where the stamp is 14 digits; the other checks do the rest
+
+
 def compile_columnar(contract: Contract) -> Callable[..., ColumnarPage | None] | None:
     """A page reader for the contract, or None if the contract has types this path does not handle. The reader
     takes the page and the seq of its first record; the last column of each row is that row's seq, or `last`
@@ -239,7 +254,8 @@ def compile_columnar(contract: Contract) -> Callable[..., ColumnarPage | None] |
                 present = pc.and_(pc.is_valid(column), pc.not_equal(column, ""))
                 seconds = pc.strptime(column, format="%Y%m%d%H%M%S", unit="s", error_is_null=True)
                 checks = [pc.equal(pc.binary_length(column), 14), pc.ascii_is_decimal(column), pc.is_valid(seconds),
-                          pc.greater_equal(column, STAMP_RANGE[0]), pc.less_equal(column, STAMP_RANGE[1])]
+                          pc.greater_equal(column, STAMP_RANGE[0]), pc.less_equal(column, STAMP_RANGE[1]),
+                          _same_day(column, seconds)]
             elif f.type == "boolean":
                 present = pc.is_valid(column)
                 checks = [pc.is_in(column, pa.array([0, 1], pa.int64()))]

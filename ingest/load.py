@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -369,22 +370,26 @@ def _merge(conn: psycopg.Connection, contract: Contract, load_id: int, only_newe
 _DONE = object()
 
 
-def read_ahead(pages: Iterable[Page], prepare: Callable[[Page, int], Any],
-               depth: int = 2) -> Iterator[tuple[Page, Any]]:
-    """Fetch and prepare the next pages in a thread while the caller copies this one. HTTP waits and Arrow's
-    work release the GIL, so the source, this process and PostgreSQL work at once; at most `depth` pages wait,
-    so memory stays flat. An error in the thread is raised here, in order."""
+def read_ahead(pages: Iterable[Page], prepare: Callable[[Page, int], Any], depth: int = 3,
+               workers: int = 2) -> Iterator[tuple[Page, Any]]:
+    """Fetch the next pages in a thread, and prepare them in a small pool, while the caller copies this one.
+    HTTP waits and Arrow's work release the GIL, so the source, this process (on as many cores as `workers`) and
+    PostgreSQL work at once; at most `depth` pages wait, so memory stays flat. Pages come out in order, and an
+    error in the thread or the pool is raised here, in order too."""
     import queue
     import threading
+    from concurrent.futures import ThreadPoolExecutor
 
     ready: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, os.cpu_count() or 1)),
+                              thread_name_prefix="ingest-prepare")
 
     def produce() -> None:
         first = 1
         try:
             for page in pages:
-                item = (page, prepare(page, first))
+                item = (page, pool.submit(prepare, page, first))
                 first += len(page)
                 while not stop.is_set():
                     try:
@@ -408,7 +413,8 @@ def read_ahead(pages: Iterable[Page], prepare: Callable[[Page, int], Any],
         while (item := ready.get()) is not _DONE:
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            page, prepared = item
+            yield page, prepared.result()
     finally:
         stop.set()
         while worker.is_alive():  # unblock a producer waiting on a full queue
@@ -416,3 +422,4 @@ def read_ahead(pages: Iterable[Page], prepare: Callable[[Page, int], Any],
                 ready.get_nowait()
             except queue.Empty:
                 worker.join(timeout=0.1)
+        pool.shutdown(wait=True, cancel_futures=True)

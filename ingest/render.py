@@ -21,7 +21,8 @@ from ingest.contract import INTEGER_RANGES, VN_TZ, Contract, Field
 NULL = "\\N"
 _NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_STAMP = re.compile(r"(?:19|20|21)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])[0-5]\d[0-5]\d")
+# The contract takes the years 1900-2100 (2101-2199 are not timestamps to it).
+_STAMP = re.compile(r"(?:19\d\d|20\d\d|2100)(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])[0-5]\d[0-5]\d")
 
 
 class _Slow(Exception):

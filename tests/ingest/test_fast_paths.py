@@ -178,6 +178,23 @@ def test_a_columnar_page_accepts_only_what_the_contract_accepts_unchanged(overri
     assert handled.max_cursor == max(cursors)
 
 
+@pytest.mark.parametrize("stamp", ["20240230083000", "21010101000000", "21001231235959", "18991231235959",
+                                   "19000101000000", "20000229000000", "21000229000000", "2024011508300"])
+def test_every_path_reads_a_timestamp_as_the_contract_does(stamp: str) -> None:
+    record = {**GOOD, "NgayTra": stamp}
+    try:
+        expected = DOSSIERS.validate(record)[0]
+    except Invalid:
+        expected = None
+    handled = columnar.compile_columnar(DOSSIERS)([json.dumps(record).encode()], 1)
+    assert (handled.accepted == 1) == (expected is not None)
+    try:
+        line = compile_renderer(DOSSIERS)(record)[0]
+    except Invalid:
+        line = None
+    assert (line is None) == (expected is None)
+
+
 def test_a_first_load_straight_into_raw_leaves_what_the_merge_leaves(warehouse: Warehouse, reference: Warehouse,
                                                                      dossier_simulator: DossierSimulator) -> None:
     # Repeated pages and overlaps: the first load COPYs into raw until the first key it has already loaded, then
