@@ -244,6 +244,10 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _as_floats(row: tuple, columns: set[int]) -> tuple:
+    return tuple(float(v) if i in columns and v is not None else v for i, v in enumerate(row))
+
+
 def write_dataset(warehouse: Warehouse, dataset: Dataset, folder: Path) -> tuple[int, list[Path]]:
     """Stream one open mart into CSV and Parquet in `folder`, then describe both in datapackage.json."""
     folder.mkdir(parents=True, exist_ok=False)
@@ -253,6 +257,8 @@ def write_dataset(warehouse: Warehouse, dataset: Dataset, folder: Path) -> tuple
     schema = pa.schema([(c.name, c.arrow_type) for c in dataset.columns])
     key = dataset.key or names[:1]
     rows = 0
+    # A numeric with no declared scale is a double in Parquet, and Arrow will not turn a Decimal into one itself.
+    floats = {i for i, c in enumerate(dataset.columns) if c.arrow_type == pa.float64()}
     period_at = names.index(dataset.period_column) if dataset.period_column else None
     lowest = highest = None
     with warehouse.connect() as conn, conn.cursor(name=f"publish_{dataset.name}") as cursor, \
@@ -269,8 +275,9 @@ def write_dataset(warehouse: Warehouse, dataset: Dataset, folder: Path) -> tuple
             json_file.write(("," if rows else "") + ",".join(
                 json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=_json_value)
                 for row in batch))
-            parquet.write_batch(pa.RecordBatch.from_pylist([dict(zip(names, row, strict=True)) for row in batch],
-                                                           schema=schema))
+            parquet.write_batch(pa.RecordBatch.from_pylist(
+                [dict(zip(names, _as_floats(row, floats) if floats else row, strict=True)) for row in batch],
+                schema=schema))
             if period_at is not None:
                 values = [row[period_at] for row in batch if row[period_at] is not None]
                 if values:
