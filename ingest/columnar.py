@@ -95,10 +95,22 @@ def unusual_text() -> str:
 
 
 @lru_cache(maxsize=1)
-def unusual_page() -> str:
-    """RE2, over a whole page of JSON records: any suspicious character, or any backslash (an escape may hide
-    one). A line break is the records' separator; inside a string JSON forbids it unescaped."""
-    return _char_class((_suspicious() - {0x0A}) | {0x5C})
+def unusual_char() -> str:
+    """RE2: any suspicious character (see _suspicious)."""
+    return _char_class(_suspicious())
+
+
+def _plain(column: pa.Array, pattern: str) -> bool:
+    """Whether no value of a text column holds a suspicious character: one scan of the column's bytes, its
+    values end to end, instead of one per value."""
+    n = len(column)
+    if column.buffers()[2] is None:
+        return True
+    offsets = np.frombuffer(column.buffers()[1], np.int32, count=n + 1, offset=column.offset * 4)
+    start, end = int(offsets[0]), int(offsets[-1])
+    whole = pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(np.array([0, end - start], np.int32)),
+                                                   column.buffers()[2][start:end]])
+    return not pc.match_substring_regex(whole, pattern)[0].as_py()
 
 
 @dataclass
@@ -204,7 +216,7 @@ def compile_columnar(contract: Contract) -> Callable[..., ColumnarPage | None] |
     schema = pa.schema([(f.name, ARROW_TYPES[f.type]) for f in contract.fields])
     parse_options = pjson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
     read_options = pjson.ReadOptions(use_threads=False, block_size=1 << 24)
-    unusual, unusual_anywhere = unusual_text(), unusual_page()
+    unusual, unusual_anywhere = unusual_text(), unusual_char()
     field_count = np.frombuffer((len(contract.fields) + 2).to_bytes(2, "big"), np.uint8)
     patterns = {f.name: f"^(?:{f.pattern})$" for f in contract.fields if f.pattern}
     allowed = {f.name: pa.array(sorted(f.allowed), pa.string() if f.type == "text" else pa.int64())
@@ -224,11 +236,6 @@ def compile_columnar(contract: Contract) -> Callable[..., ColumnarPage | None] |
             return None
         if table.num_rows != n or table.num_columns != len(contract.fields):
             return None  # a field the contract does not know: drift goes the per-record way
-        # One scan of the page's bytes usually clears every text of it at once; only when it finds something
-        # is each text value looked at for it.
-        whole = pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(np.array([0, len(body)], np.int32)),
-                                                       pa.py_buffer(body)])
-        page_is_plain = not pc.match_substring_regex(whole, unusual_anywhere)[0].as_py()
         ok = np.ones(n, dtype=bool)
         parts: list[pa.Array] = [pa.Array.from_buffers(
             pa.binary(), n, [None, pa.py_buffer(np.arange(0, 2 * (n + 1), 2, dtype=np.int32)),
@@ -242,8 +249,10 @@ def compile_columnar(contract: Contract) -> Callable[..., ColumnarPage | None] |
                 return None
             if f.type == "text":
                 present = pc.and_(pc.is_valid(column), pc.not_equal(column, ""))
-                checks = [pc.invert(pc.or_(pc.starts_with(column, " "), pc.ends_with(column, " "))) if page_is_plain
-                          else pc.invert(pc.match_substring_regex(column, unusual))]
+                # One scan of the column's bytes usually clears all its values at once; only when it finds
+                # something is each value looked at.
+                checks = [pc.invert(pc.or_(pc.starts_with(column, " "), pc.ends_with(column, " ")))
+                          if _plain(column, unusual_anywhere) else pc.invert(pc.match_substring_regex(column, unusual))]
                 if f.max_length is not None:
                     checks.append(pc.less_equal(pc.utf8_length(column), f.max_length))
                 if f.pattern is not None:
