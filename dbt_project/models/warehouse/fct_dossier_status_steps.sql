@@ -3,14 +3,16 @@
         materialized='incremental',
         unique_key='step_id',
         incremental_strategy='merge',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        indexes=[{'columns': ['step_id'], 'unique': True}, {'columns': ['load_id']}],
+        post_hook=["{{ analyze_if_rebuilt() }}", "{{ record_built_loads() }}"]
     )
 }}
 
 with steps as (
     select * from {{ ref('stg_dossier__status_steps') }}
     {% if is_incremental() %}
-    where load_id > (select coalesce(max(load_id), 0) from {{ this }})
+    where load_id > {{ newest_load_id(this) }}
     {% endif %}
 ),
 
