@@ -5,7 +5,8 @@ with service_levels as (
     select * from {{ ref('int_procedure_service_levels') }}
 ),
 
-dossiers as (
+-- Not materialized: read twice, each time through an index.
+dossiers as not materialized (
     select * from {{ ref('fct_dossiers') }}
 ),
 
@@ -35,24 +36,23 @@ levels_at_year_end as (
         and (service_levels.valid_to is null or service_levels.valid_to >= years.counted_on)
 ),
 
-procedures_with_online_dossiers as (
-    select distinct
-        extract(year from received_date)::integer as year,
-        procedure_code
-    from dossiers
-    where channel = 'online'
-),
-
+-- Whether a service received any dossier online in the year: one probe of fct_dossiers' index on
+-- (procedure_code, channel, received_date) per service and year, not a pass over every dossier.
 services_by_year_and_level as (
     select
         levels_at_year_end.year,
         levels_at_year_end.service_level,
         count(*)::integer as services,
-        count(procedures_with_online_dossiers.procedure_code)::integer as services_with_online_dossiers
+        count(*) filter (
+            where exists (
+                select from dossiers
+                where dossiers.procedure_code = levels_at_year_end.procedure_code
+                    and dossiers.channel = 'online'
+                    and dossiers.received_date >= make_date(levels_at_year_end.year, 1, 1)
+                    and dossiers.received_date < make_date(levels_at_year_end.year + 1, 1, 1)
+            )
+        )::integer as services_with_online_dossiers
     from levels_at_year_end
-    left join procedures_with_online_dossiers
-        on levels_at_year_end.year = procedures_with_online_dossiers.year
-        and levels_at_year_end.procedure_code = procedures_with_online_dossiers.procedure_code
     group by levels_at_year_end.year, levels_at_year_end.service_level
 ),
 
