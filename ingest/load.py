@@ -183,6 +183,18 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
                 copy.write("".join(f"{values}\t{extra}\t{result.load_id if into_raw else record_seq}\n"
                                    for values, extra, record_seq in lines))
 
+    if direct:
+        conn.execute("savepoint kho_page")
+    def quarantine(cur: psycopg.Cursor, rejects: list[tuple[str | None, str, Any, Any]]) -> None:
+        if not rejects:
+            return
+        result.quarantined += len(rejects)
+        with cur.copy("copy _rejects from stdin") as reject_copy:
+            for key, reason, record, cursor_value in rejects:
+                payload = _payload_text(record)
+                digest = hashlib.sha256(payload.encode("utf-8", "backslashreplace")).hexdigest()
+                reject_copy.write_row((key, reason, payload, digest, cursor_value))
+
     with conn.cursor() as cur:
         for page, handled in read_ahead(extract(since), prepare):
             first = seq + 1
@@ -216,23 +228,29 @@ def _load_in_transaction(conn: psycopg.Connection, contract: Contract, extract: 
                     first_drifted = cursor_value
                 lines.append((values, extra_text(extra), record_seq))
             if direct:
+                # The page's rows under a savepoint; its rejects outside it, so that rolling a later page back
+                # never takes them along. One round trip closes this savepoint and opens the next page's.
                 try:
-                    with conn.transaction():
-                        write(cur, True, handled, lines)
+                    write(cur, True, handled, lines)
                 except psycopg.errors.UniqueViolation:
+                    conn.execute("rollback to savepoint kho_page; release savepoint kho_page")
                     direct = False  # a key seen before in this load: from here on, the batch and the merge
+                else:
+                    if rejects:
+                        conn.execute("release savepoint kho_page")
+                        quarantine(cur, rejects)
+                        conn.execute("savepoint kho_page")
+                    else:
+                        conn.execute("release savepoint kho_page; savepoint kho_page")
+                    rejects = []
             if not direct:
                 create_batch()
                 write(cur, False, handled, lines)
-            if rejects:
-                result.quarantined += len(rejects)
-                with cur.copy("copy _rejects from stdin") as reject_copy:
-                    for key, reason, record, cursor_value in rejects:
-                        payload = _payload_text(record)
-                        digest = hashlib.sha256(payload.encode("utf-8", "backslashreplace")).hexdigest()
-                        reject_copy.write_row((key, reason, payload, digest, cursor_value))
+            quarantine(cur, rejects)
             if progress:
                 progress(seq)
+    if direct:
+        conn.execute("release savepoint kho_page")
     result.received = seq
     if seen_fields:
         drift = contract.drift(seen_fields)

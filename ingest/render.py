@@ -70,10 +70,10 @@ def _field_source(i: int, f: Field) -> list[str]:
     if f.type == "text":
         body = ["if type(v) is not str: raise _Slow",
                 "s = v.strip()",
-                "if s.isascii():",
-                "    if '\\x00' in s: raise _Slow",
-                "elif not is_nfc('NFC', s): raise _Slow",
-                "else: s.encode('utf-8')"]
+                "if '\\x00' in s: raise _Slow",  # in any text: PostgreSQL would abort the COPY on it
+                "if not s.isascii():",
+                "    if not is_nfc('NFC', s): raise _Slow",
+                "    s.encode('utf-8')"]
         if f.max_length is not None:
             body.append(f"if len(s) > {f.max_length}: raise _Slow")
         if f.regex is not None:
