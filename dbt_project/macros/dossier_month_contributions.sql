@@ -1,10 +1,11 @@
-{#- What each dossier adds to the monthly counts of its receiving agency, one row per (agency, month) it counts in:
-    received, by channel and fee, in the month of receipt; resolved (on time) in the month of resolution; overdue in
-    progress in every month at whose end (at `as_of`, the data's last update, for the month holding it) it was open
-    past its due date. Not refused (3), withdrawn (7) or stopped (8): those end without a result or a finishing
-    time. The one definition of these counts: int_dossier_agency_month_counts sums it over every dossier, or over
-    the changed ones (`sign` -1 for the version counted before) and the months from `from_month` (a date) on, or
-    before `before_month`. `dossiers` names a relation with fct_dossiers' columns. -#}
+{#- What each dossier adds to the monthly counts of its receiving agency, one row per (agency, month) it
+    counts in: received, by channel and fee, in the month of receipt; resolved (on time) in the month of
+    resolution; overdue in progress in every month at whose end (at `as_of`, the data's last update, for the
+    month holding it) it was open past its due date. Not refused (3), withdrawn (7) or stopped (8): those end
+    without a result or a finishing time. The one definition of these counts: int_dossier_agency_month_counts
+    sums it over every dossier, or over the changed ones (`sign` -1 for the version counted before) and the
+    months from `from_month` (a date) on, or before `before_month`. `dossiers` names a relation with
+    fct_dossiers' columns. -#}
 {% macro dossier_month_contributions(dossiers, as_of, sign=1, from_month=none, before_month=none) -%}
     {%- set zero = '0' -%}
     select
@@ -15,7 +16,8 @@
         {{ sign }} * ({{ dossiers }}.channel = 'direct')::integer as dossiers_received_direct,
         {{ sign }} * ({{ dossiers }}.channel = 'postal')::integer as dossiers_received_postal,
         {{ sign }} * {{ dossiers }}.has_fee::integer as dossiers_with_fee,
-        {{ sign }} * ({{ dossiers }}.has_fee and {{ dossiers }}.is_paid_online)::integer as dossiers_paid_online,
+        {{ sign }} * ({{ dossiers }}.has_fee and {{ dossiers }}.is_paid_online)::integer
+            as dossiers_paid_online,
         {{ zero }} as dossiers_resolved,
         {{ zero }} as dossiers_resolved_on_time,
         {{ zero }} as dossiers_overdue_in_progress
@@ -51,7 +53,9 @@
     ) as span
     cross join lateral generate_series(
         {%- if from_month %}
-        greatest(date_trunc('month', {{ dossiers }}.due_at at time zone 'Asia/Ho_Chi_Minh'), {{ from_month }}),
+        greatest(
+            date_trunc('month', {{ dossiers }}.due_at at time zone 'Asia/Ho_Chi_Minh'), {{ from_month }}
+        ),
         {%- else %}
         date_trunc('month', {{ dossiers }}.due_at at time zone 'Asia/Ho_Chi_Minh'),
         {%- endif %}

@@ -1,6 +1,6 @@
--- Every raw step is one row of the fact. The staging tests on step_id see duplicates among the newest loads only
--- (macros/checked_loads.sql): a new step id that normalising made equal to an older one would be merged into it,
--- and the fact would hold fewer rows than raw.
+-- Every raw step is one row of the fact. The staging tests on step_id see duplicates among the newest loads
+-- only (macros/checked_loads.sql): a new step id that normalising made equal to an older one would be merged
+-- into it, and the fact would hold fewer rows than raw.
 with raw_rows as (
     select count(*) as steps from {{ source('dossier', 'status_steps') }}
 ),

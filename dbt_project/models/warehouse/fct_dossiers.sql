@@ -1,8 +1,8 @@
-{#- One row per dossier with its outcome. Incremental: each build merges the staging rows of loads newer than the
-    fact's newest. The pre-hook logs the versions the merge replaces, for the agency-month counts
-    (macros/dossier_changes.sql); the indexes serve the merge and that log (dossier_code), the next build's batch
-    and its tests (load_id), the data's last update (source_updated_at), each agency's latest name and whether a
-    service received dossiers online in a year. -#}
+{#- One row per dossier with its outcome. Incremental: each build merges the staging rows of loads newer than
+    the fact's newest. The pre-hook logs the versions the merge replaces, for the agency-month counts
+    (macros/dossier_changes.sql); the indexes serve the merge and that log (dossier_code), the next build's
+    batch and its tests (load_id), the data's last update (source_updated_at), each agency's latest name and
+    whether a service received dossiers online in a year. -#}
 {{
     config(
         materialized='incremental',
@@ -24,8 +24,8 @@
 with dossiers as (
     select * from {{ ref('stg_dossier__dossiers') }}
     {% if is_incremental() %}
-    -- Every raw row a load inserted or changed carries that load's id: newer ids are exactly the late arrivals,
-    -- updates and replays since the last build.
+    -- Every raw row a load inserted or changed carries that load's id: newer ids are exactly the late
+    -- arrivals, updates and replays since the last build.
     where load_id > {{ newest_load_id(this) }}
         -- No further than the rows the pre-hook logged: a load committed since then waits for the next build.
         and load_id <= (select coalesce(max(load_id), 0) from {{ dossier_changes_relation(this) }})

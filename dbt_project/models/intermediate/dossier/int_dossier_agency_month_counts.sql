@@ -1,10 +1,10 @@
-{#- One row per receiving agency and month with every dossier count the KPI marts publish (the definitions: macro
-    dossier_month_contributions). Incremental: a build takes the dossiers fct_dossiers' merges changed since the
-    last one from their log (macros/dossier_changes.sql), takes out what the version counted before added to its
-    cells and adds what the version now in the fact adds; the months from the one holding the data's last update
-    on are counted again whole, as their overdue counts are observed at that moment, which moves with each load
-    (every month, after a rebuilt fact). Cells whose counts all fall to zero are deleted, as a full build would
-    not make them. -#}
+{#- One row per receiving agency and month with every dossier count the KPI marts publish (the definitions:
+    macro dossier_month_contributions). Incremental: a build takes the dossiers fct_dossiers' merges changed
+    since the last one from their log (macros/dossier_changes.sql), takes out what the version counted before
+    added to its cells and adds what the version now in the fact adds; the months from the one holding the
+    data's last update on are counted again whole, as their overdue counts are observed at that moment, which
+    moves with each load (every month, after a rebuilt fact). Cells whose counts all fall to zero are deleted,
+    as a full build would not make them. -#}
 {{
     config(
         materialized='incremental',
@@ -62,7 +62,8 @@ changed_dossiers as (
     select distinct dossier_code from changes where dossier_code is not null
 ),
 
--- The version each changed dossier was counted in: the one its first logged change replaced (none if inserted).
+-- The version each changed dossier was counted in: the one its first logged change replaced (none if
+-- inserted).
 counted_versions as (
     select distinct on (dossier_code) *
     from changes
@@ -103,7 +104,9 @@ recount as (
         case
             when exists (select from changes where change_kind = 'rebuilt') then '-infinity'::date
             else coalesce(
-                date_trunc('month', least(counted_as_of.as_of, data_as_of.as_of) at time zone 'Asia/Ho_Chi_Minh')::date,
+                date_trunc(
+                    'month', least(counted_as_of.as_of, data_as_of.as_of) at time zone 'Asia/Ho_Chi_Minh'
+                )::date,
                 '-infinity'::date
             )
         end as from_month,
@@ -132,7 +135,8 @@ changed_contributions as (
         before_month='(select from_month from recount)') }}
     union all
     {{ dossier_month_contributions(
-        'changed_dossiers_now', '(select as_of from data_as_of)', before_month='(select from_month from recount)') }}
+        'changed_dossiers_now', '(select as_of from data_as_of)',
+        before_month='(select from_month from recount)') }}
 ),
 
 changes_by_cell as (

@@ -1,7 +1,8 @@
 {{ config(materialized='table') }}
--- One row per receiving agency and month: the dossier counts of int_dossier_agency_month_counts, with the agency's
--- name and level in the agency directory that month. Rebuilt whole on each run (a few tens of thousands of rows):
--- a change in the directory, or a newer name in the dossier system, reaches every month it concerns.
+-- One row per receiving agency and month: the dossier counts of int_dossier_agency_month_counts, with the
+-- agency's name and level in the agency directory that month. Rebuilt whole on each run (a few tens of
+-- thousands of rows): a change in the directory, or a newer name in the dossier system, reaches every month
+-- it concerns.
 with counts as (
     select * from {{ ref('int_dossier_agency_month_counts') }}
 ),
@@ -33,7 +34,8 @@ agency_of_month as (
     order by agency_months.agency_code, agency_months.month, agencies.valid_from desc
 ),
 
--- The dossier system's own name for an agency the directory does not list: the latest, one index probe per agency.
+-- The dossier system's own name for an agency the directory does not list: the latest, one index probe per
+-- agency.
 names_in_dossiers as (
     select
         agency_codes.agency_code,
