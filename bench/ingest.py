@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.ingest                  # 1,000,000 records
     .venv/bin/python -m bench.ingest --rows 200000    # quicker
     .venv/bin/python -m bench.ingest --memory         # Kho's peak memory at 1M and 5M records
+    .venv/bin/python -m bench.ingest --repeat 5       # more runs of Kho and the bare COPYs (medians)
 
 1. Kho end to end: over HTTP, validated, COPY, merge, watermark, load log, one transaction; twice: from the
    dossier simulator itself (its own process, SQLite behind it, on the same cores), and from the same pages
@@ -13,12 +14,14 @@
    is the ceiling.
 3. dlt into the same PostgreSQL (merge on the key), from the records in memory.
 4. pandas DataFrame.to_sql (method="multi"), from the records in memory.
-Figures are rows per second and ratios to the ceiling measured in the same run (machines here are noisy).
+Figures are rows per second and ratios to the ceiling measured in the same run (machines here are noisy): Kho
+and the bare COPYs run in turn `--repeat` times and each reports its median.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from pathlib import Path
 
@@ -153,6 +156,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--memory", action="store_true", help="Kho's peak RSS at --rows and at 5 × --rows")
     parser.add_argument("--skip", nargs="*", default=[], choices=["dlt", "pandas"], help="leave a method out")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of Kho and the bare COPYs, in turn")
     args = parser.parse_args()
     pg = server()
     n = args.rows
@@ -172,54 +176,66 @@ def main() -> None:
         console.print(table)
         return
 
-    results: dict[str, tuple[float, int]] = {}
-    live, replayed = "Kho end to end, from the simulator", "Kho end to end, from recorded pages"
-    with console.status(f"Generating {n:,} dossier records (once; cached in {BENCH_HOME})…"):
-        data = records(n)
-        record_pages(n, PAGE_SIZE)
-    with console.status("Kho end to end, from the simulator…"), dossier_simulator(n) as url:
-        figures = kho_end_to_end(pg, url)
-        results[live] = (figures["seconds"], figures["rows"])
-        kho_rss = figures["peak_rss_mb"]
-    with console.status("Kho end to end, from recorded pages…"), replayed_pages(n, PAGE_SIZE) as url:
-        figures = kho_end_to_end(pg, url)
-        results[replayed] = (figures["seconds"], figures["rows"])
-
     from ingest.dossier.contract import DOSSIERS
     from ingest.render import compile_renderer
 
+    live, replayed = "Kho end to end, from the simulator", "Kho end to end, from recorded pages"
     bare = {"write_row": "bare psycopg COPY, typed tuples (write_row)",
             "text": "bare psycopg COPY, pre-rendered text",
             "binary": "bare psycopg COPY, pre-rendered binary"}
-    with console.status("Preparing the same rows for the bare COPY (typed tuples, text, binary)…"):
+    with console.status(f"Generating {n:,} dossier records (once; cached in {BENCH_HOME}), recording the pages, "
+                        "preparing the rows for the bare COPY…"):
+        data = records(n)
+        record_pages(n, PAGE_SIZE)
         typed = [(*DOSSIERS.validate(r)[0], 0) for r in data]
         render = compile_renderer(DOSSIERS)
         prepared = {"write_row": typed, "text": [f"{render(r)[0]}\t0\n" for r in data],
                     "binary": binary_rows(pg, typed)}
-    for how, way in bare.items():
-        with console.status(f"{way}…"), fresh_database(pg) as database:
-            results[way] = (bare_copy(database.url, prepared[how], how), n)
+
+    # Kho and the bare COPYs in turn, `--repeat` times: a burst of load from others hits them alike, and the
+    # median of each is reported (dlt and pandas, slow and far behind, run once).
+    seconds: dict[str, list[float]] = {way: [] for way in (live, replayed, *bare.values())}
+    kho_rss = 0.0
+    for run in range(1, args.repeat + 1):
+        with console.status(f"Run {run}/{args.repeat}: Kho from the simulator…"), dossier_simulator(n) as url:
+            figures = kho_end_to_end(pg, url)
+            assert figures["rows"] == n, figures
+            seconds[live].append(figures["seconds"])
+            kho_rss = max(kho_rss, figures["peak_rss_mb"])
+        with console.status(f"Run {run}/{args.repeat}: Kho from recorded pages…"), \
+                replayed_pages(n, PAGE_SIZE) as url:
+            figures = kho_end_to_end(pg, url)
+            assert figures["rows"] == n, figures
+            seconds[replayed].append(figures["seconds"])
+        for how, way in bare.items():
+            with console.status(f"Run {run}/{args.repeat}: {way}…"), fresh_database(pg) as database:
+                seconds[way].append(bare_copy(database.url, prepared[how], how))
     del typed, prepared
     if "dlt" not in args.skip:
         with console.status("dlt…"), fresh_database(pg) as database:
-            results["dlt (merge on the key)"] = (with_dlt(database.url, data, BENCH_HOME / "dlt"), n)
+            seconds["dlt (merge on the key)"] = [with_dlt(database.url, data, BENCH_HOME / "dlt")]
     if "pandas" not in args.skip:
         with console.status("pandas to_sql…"), fresh_database(pg) as database:
-            results["pandas to_sql (method='multi')"] = (with_pandas(database.url, data), n)
+            seconds["pandas to_sql (method='multi')"] = [with_pandas(database.url, data)]
 
-    # The ceiling is the fastest bare COPY of this run, whichever form it took.
-    ceiling_way = min(bare.values(), key=lambda way: results[way][0])
-    ceiling = n / results[ceiling_way][0]
-    dlt_rate = n / results["dlt (merge on the key)"][0] if "dlt (merge on the key)" in results else None
-    table = Table(title=f"Landing {n:,} dossier records (19 fields) in PostgreSQL")
+    median = {way: statistics.median(values) for way, values in seconds.items()}
+    # The ceiling is the fastest bare COPY, whichever form it took.
+    ceiling_way = min(bare.values(), key=lambda way: median[way])
+    ceiling = n / median[ceiling_way]
+    dlt_rate = n / median["dlt (merge on the key)"] if "dlt (merge on the key)" in median else None
+    table = Table(title=f"Landing {n:,} dossier records (19 fields) in PostgreSQL "
+                        f"(median of {args.repeat} runs; dlt and pandas once)")
     for column in ("way", "seconds", "rows/s", "× ceiling", "× dlt"):
         table.add_column(column, justify="right" if column != "way" else "left")
-    for way, (seconds, rows) in results.items():
-        rate = rows / seconds
-        table.add_row(way + (" (the ceiling)" if way == ceiling_way else ""), f"{seconds:.1f}", f"{rate:,.0f}",
+    for way, value in median.items():
+        rate = n / value
+        table.add_row(way + (" (the ceiling)" if way == ceiling_way else ""), f"{value:.1f}", f"{rate:,.0f}",
                       f"{rate / ceiling:.2f}", f"{rate / dlt_rate:.1f}" if dlt_rate else "—")
     console.print(table)
     console.print(f"Kho's peak RSS: {kho_rss:.0f} MB. Ceiling: {ceiling_way}, {ceiling:,.0f} rows/s.")
+    for way in (live, replayed):
+        per_run = [min(seconds[b][i] for b in bare.values()) / seconds[way][i] for i in range(args.repeat)]
+        console.print(f"{way} ÷ the fastest bare COPY of the same run: {', '.join(f'{r:.2f}' for r in per_run)}")
 
 
 if __name__ == "__main__":
