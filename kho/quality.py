@@ -45,6 +45,9 @@ create table if not exists quality.published_row_counts (
 """
 
 
+DATASOURCE, BATCH = "warehouse", "whole table"  # as kho/quality_suites.py writes them
+
+
 def ensure_quality_tables(conninfo: str) -> None:
     """The tables gates write and the quality marts read; present before the first gate or build."""
     import psycopg
@@ -152,15 +155,16 @@ def run_gate(settings: Settings, warehouse: Warehouse, gate: str) -> GateResult:
                                      if config.type == "unexpected_rows_expectation" else None)))
             if expectation.success:
                 continue
-            sample = list(details.get("partial_unexpected_list") or [])[:5]
             if config.type == "unexpected_rows_expectation":
-                sample = _offending_rows(warehouse, arguments["unexpected_rows_query"], table or "")
+                sample = _offending_rows(warehouse, arguments["unexpected_rows_query"], table)
                 arguments = {"rule": config.description or "custom SQL rule"}
+            else:
+                sample = _offending_values(context, table, config)
             failure = ExpectationFailure(suite, config.type, arguments, _observed(details), sample, severity)
             (result.failures if severity == "critical" else result.warnings).append(failure)
     result.success = not result.failures
     _store(warehouse, rows)
-    result.data_docs = _data_docs(results_dir)
+    result.data_docs = _data_docs(context, list(outcome.run_results), results_dir)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -183,8 +187,6 @@ def _table_of(suite: str) -> str:
 
 def _offending_rows(warehouse: Warehouse, query: str, table: str, limit: int = 5) -> list[Any]:
     """A few rows an unexpected-rows rule returned (GX's summary keeps only their number)."""
-    if not table:
-        return []
     try:
         with warehouse.connect() as conn:
             return [tuple(r) for r in conn.execute(
@@ -222,8 +224,25 @@ def _store(warehouse: Warehouse, rows: list[tuple]) -> None:
                            "values (%s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
 
 
-def _data_docs(results_dir: Path) -> str | None:
-    """The Data Docs index the checkpoint's update_data_docs action rendered (every validation so far)."""
+def _offending_values(context: Any, table: str, config: Any) -> list[Any]:
+    """A few values that broke a failed expectation, asked of it alone (the gate's run counted them only)."""
+    try:
+        batch = (context.data_sources.get(DATASOURCE).get_asset(table).get_batch_definition(BATCH).get_batch())
+        checked = batch.validate(config.to_domain_obj(),
+                                 result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5})
+        return list((checked.result or {}).get("partial_unexpected_list") or [])[:5]
+    except Exception as exc:  # the verdict stands without its examples
+        return [f"(examples unavailable: {exc})"]
+    finally:
+        _close_connections(context)
+
+
+def _data_docs(context: Any, identifiers: list[Any], results_dir: Path) -> str | None:
+    """Data Docs for this run's validations (the index lists every run kept under results_dir)."""
+    try:
+        context.build_data_docs(resource_identifiers=identifiers)
+    except Exception as exc:  # the gate's verdict stands without its pictures
+        logging.getLogger(__name__).warning("Data Docs were not built: %s", exc)
     index = results_dir / "data_docs" / "index.html"
     return str(index) if index.exists() else None
 
