@@ -111,6 +111,18 @@ def _observed(result: dict[str, Any]) -> Any:
     return result or "no result"
 
 
+def gx_context(settings: Settings, warehouse: Warehouse) -> Any:
+    """The committed GX file context, pointed at this warehouse and at $KHO_HOME/quality for its results."""
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    # great_expectations.yml reads both: the warehouse, and where validation results and Data Docs go (per
+    # KHO_HOME, so the committed context stays clean and parallel runs do not share files).
+    os.environ["KHO_GX_URL"] = warehouse.sqlalchemy_url()
+    os.environ["KHO_GX_RESULTS_DIR"] = str(settings.home / "quality")
+    import great_expectations as gx  # heavy: imported only when a gate runs
+
+    return gx.get_context(mode="file", context_root_dir=str(settings.expectations_dir))
+
+
 def run_gate(settings: Settings, warehouse: Warehouse, gate: str) -> GateResult:
     """Run the checkpoint named `gate`; every expectation is computed by SQL in the warehouse. Each outcome is
     stored in quality.gate_results and rendered into Data Docs under $KHO_HOME/quality."""
@@ -122,16 +134,9 @@ def run_gate(settings: Settings, warehouse: Warehouse, gate: str) -> GateResult:
     ensure_quality_tables(warehouse.url)
     if gate == "before_publish":
         record_published_row_counts(settings, warehouse)
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     results_dir = settings.home / "quality"
-    # great_expectations.yml reads both: the warehouse, and where validation results and Data Docs go (per
-    # KHO_HOME, so the committed context stays clean and parallel runs do not share files).
-    os.environ["KHO_GX_URL"] = warehouse.sqlalchemy_url()
-    os.environ["KHO_GX_RESULTS_DIR"] = str(results_dir)
-    import great_expectations as gx  # heavy: imported only when a gate runs
-
     started = time.perf_counter()
-    context = gx.get_context(mode="file", context_root_dir=str(settings.expectations_dir))
+    context = gx_context(settings, warehouse)
     try:
         outcome = context.checkpoints.get(gate).run()
     finally:
