@@ -84,36 +84,29 @@ def _progress() -> Progress:
 
 
 def summary_table(summary: RunSummary) -> Table:
+    """One row per step, in the order the pipeline ran them (an ingest step: a row per entity)."""
     table = Table(title="Kho run summary", show_lines=False)
     table.add_column("step")
     table.add_column("result")
     table.add_column("figures", overflow="fold")
-    for name, result in summary.ingests.items():
-        ok = result.get("status") == "succeeded"
-        figures = (f"received {result['received']:,} · loaded {result['loaded']:,} · "
-                   f"quarantined {result['quarantined']:,} · duplicates {result['duplicates']:,} · "
-                   f"{result['seconds']:.1f}s")
-        if result.get("drift"):
-            figures += f"\n[yellow]schema drift[/]: {result['drift']}"
-        table.add_row(f"ingest {name}", "[green]ok[/]" if ok else "[red]failed[/]", figures)
-    for gate, result in summary.gates.items():
-        figures = f"{result['evaluated']} expectations · {result['seconds']:.1f}s"
-        if result["failures"]:
-            figures += "\n" + "\n".join(result["failures"][:5])
-        if result.get("warnings"):
-            figures += f"\n[yellow]{len(result['warnings'])} warning(s)[/]: " + "\n".join(result["warnings"][:3])
-        if result.get("data_docs"):
-            figures += f"\nData Docs: {result['data_docs']}"
-        table.add_row(f"gate {gate}", "[green]passed[/]" if result["success"] else "[red]failed[/]", figures)
-    if summary.build:
-        table.add_row("dbt build", "[green]ok[/]" if summary.build["success"] else "[red]failed[/]",
-                      f"models built {summary.build['models_built']} · tests passed {summary.build['tests_passed']}"
-                      + ("\n" + "\n".join(summary.build["problems"][:5]) if summary.build["problems"] else ""))
-    if summary.publish:
-        files = len(summary.publish["files"])
-        rows = sum(summary.publish["datasets"].values())
-        table.add_row("publish", "[green]ok[/]",
-                      f"{len(summary.publish['datasets'])} dataset(s) · {rows:,} rows · {files} files")
+    for step in summary.steps:
+        kind, _, name = step.partition(":")
+        if kind == "ingest":
+            for entity, result in summary.ingests.items():
+                if entity.partition(".")[0] == name:
+                    table.add_row(f"ingest {entity}", *_ingest_cells(result))
+        elif kind == "gate" and name in summary.gates:
+            table.add_row(f"gate {name}", *_gate_cells(summary.gates[name]))
+        elif kind == "build" and summary.build:
+            build = summary.build
+            table.add_row("dbt build", "[green]ok[/]" if build["success"] else "[red]failed[/]",
+                          f"models built {build['models_built']} · tests passed {build['tests_passed']}"
+                          + ("\n" + "\n".join(build["problems"][:5]) if build["problems"] else ""))
+        elif kind == "publish" and summary.publish:
+            files = len(summary.publish["files"])
+            rows = sum(summary.publish["datasets"].values())
+            table.add_row("publish", "[green]ok[/]",
+                          f"{len(summary.publish['datasets'])} dataset(s) · {rows:,} rows · {files} files")
     not_run = summary.steps[summary.steps.index(summary.failed_step) + 1:] if summary.failed_step else []
     for step in not_run:
         table.add_row(step.replace(":", " "), "[yellow]not run[/]", f"stopped by the failure in {summary.failed_step}")
@@ -121,8 +114,29 @@ def summary_table(summary: RunSummary) -> Table:
     return table
 
 
+def _ingest_cells(result: dict) -> tuple[str, str]:
+    figures = (f"received {result['received']:,} · loaded {result['loaded']:,} · "
+               f"quarantined {result['quarantined']:,} · duplicates {result['duplicates']:,} · "
+               f"{result['seconds']:.1f}s")
+    if result.get("drift"):
+        figures += f"\n[yellow]schema drift[/]: {result['drift']}"
+    return ("[green]ok[/]" if result.get("status") == "succeeded" else "[red]failed[/]"), figures
+
+
+def _gate_cells(result: dict) -> tuple[str, str]:
+    figures = f"{result['evaluated']} expectations · {result['seconds']:.1f}s"
+    if result["failures"]:
+        figures += "\n" + "\n".join(result["failures"][:5])
+    if result.get("warnings"):
+        figures += f"\n[yellow]{len(result['warnings'])} warning(s)[/]: " + "\n".join(result["warnings"][:3])
+    return ("[green]passed[/]" if result["success"] else "[red]failed[/]"), figures
+
+
 def _finish(summary: RunSummary, settings: Settings) -> None:
     console.print(summary_table(summary))
+    docs = next((g["data_docs"] for g in reversed(summary.gates.values()) if g.get("data_docs")), None)
+    if docs:
+        console.print(f"Quality gates' Data Docs: [bold]{docs}[/] (every expectation's result: quality.gate_results)")
     if summary.success:
         console.print(f"Open data: [bold]{settings.open_data_dir}[/] (each dataset's files under <dataset>/latest/)")
     else:
