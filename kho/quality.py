@@ -151,8 +151,9 @@ def run_gate(settings: Settings, warehouse: Warehouse, gate: str) -> GateResult:
             config = expectation.expectation_config
             severity = str(getattr(config.severity, "value", config.severity) or "critical")
             details = expectation.result or {}
-            if expectation.exception_info and expectation.exception_info.get("raised_exception"):
-                details = {"observed_value": expectation.exception_info.get("exception_message")}
+            raised = _raised(expectation.exception_info)
+            if raised:
+                details = {"observed_value": f"error: {raised}"}
             arguments = {k: v for k, v in config.kwargs.items() if k not in ("batch_id", "result_format")}
             rows.append((result.run_id, gate, suite, config.type, arguments.get("column"), severity,
                          bool(expectation.success), str(_observed(details))[:2000],
@@ -172,6 +173,16 @@ def run_gate(settings: Settings, warehouse: Warehouse, gate: str) -> GateResult:
     result.data_docs = _data_docs(context, list(outcome.run_results), results_dir)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _raised(info: Any) -> str | None:
+    """The message of an exception GX caught while computing an expectation: its exception_info is either that
+    exception's record or a record per metric."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "an exception")
+    return next((message for value in info.values() if (message := _raised(value))), None)
 
 
 def _close_connections(context: Any) -> None:

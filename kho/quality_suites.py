@@ -194,7 +194,9 @@ def _reconciliation(name: str, counterpart: str, period: str, measures: list[str
             where p.period is null or w.period is null or p.{m} > coalesce(w.{m}, 0)
             or (not p.{m}_withheld and p.{m} is distinct from w.{m})"""
         for m in measures)
-    query = f"""with published_totals as (select {period} as period, {published} from {{batch}} group by 1),
+    # GX leaves a query with a join to alias its batch itself (PostgreSQL before 16 requires the alias).
+    query = f"""with published_totals as (select {period} as period, {published} from {{batch}} as batch_rows
+        group by 1),
         warehouse_totals as (select {period} as period, {warehouse} from marts.{counterpart} group by 1)
         {checks}"""
     return _unexpected_rows(name, query, f"totals by {period} reconcile with marts.{counterpart} "
