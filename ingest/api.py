@@ -7,10 +7,9 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-import httpx
 import msgspec
 
-from ingest.http import RetryPolicy, get
+from ingest.http import HttpClient, RetryPolicy, get
 
 
 class Page(msgspec.Struct):
@@ -44,7 +43,7 @@ def paged_records(base_url: str, path: str, since: datetime | None, *, source: s
     if since is not None:
         params["updated_since"] = format_since(since)
     url: str | None = base_url.rstrip("/") + path
-    with httpx.Client(headers={"Accept": "application/json", **(headers or {})}) as client:
+    with HttpClient(headers={"Accept": "application/json", **(headers or {})}, timeout=policy.timeout) as client:
         while url:
             records, url = get(client, url, params, policy, source, decode_page)
             params = None

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import email.utils
+import http.client
 import logging
 import random
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
-
-import httpx
+from urllib.parse import urlencode, urlsplit
 
 T = TypeVar("T")
 
@@ -53,7 +54,77 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
-def get(client: httpx.Client, url: str, params: dict | None, policy: RetryPolicy, source: str,
+@dataclass(frozen=True)
+class Response:
+    status_code: int
+    headers: dict[str, str]  # names lower-cased
+    content: bytes
+    url: str
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+
+class TransportError(OSError):
+    """The request did not get an answer (refused, reset, timed out, cut short)."""
+
+
+class HttpClient:
+    """GETs over one kept-alive connection per host, with the standard library's http.client: a source's pages
+    are read one after another from one host, and this costs a fraction of a general client's CPU per page
+    (docs/benchmarks.md, bench/ingest). A dropped connection is reopened on the next request."""
+
+    def __init__(self, headers: dict[str, str] | None = None, timeout: float = 30.0) -> None:
+        self.headers = {"Accept-Encoding": "identity", **(headers or {})}
+        self.timeout = timeout
+        self._connections: dict[tuple[str, str], http.client.HTTPConnection] = {}
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for connection in self._connections.values():
+            connection.close()
+        self._connections.clear()
+
+    def get(self, url: str, params: dict | None = None, timeout: float | None = None) -> Response:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        target = parts.path or "/"
+        query = "&".join(q for q in (parts.query, urlencode(params or {})) if q)
+        if query:
+            target += "?" + query
+        full_url = f"{parts.scheme}://{parts.netloc}{target}"
+        key = (parts.scheme, parts.netloc)
+        connection = self._connections.get(key)
+        if connection is None:
+            if parts.scheme == "https":
+                connection = http.client.HTTPSConnection(parts.netloc, timeout=timeout or self.timeout,
+                                                         context=ssl.create_default_context())
+            else:
+                connection = http.client.HTTPConnection(parts.netloc, timeout=timeout or self.timeout)
+            self._connections[key] = connection
+        try:
+            connection.request("GET", target, headers=self.headers)
+            answer = connection.getresponse()
+            content = answer.read()
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            self._connections.pop(key, None)
+            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+        if answer.will_close:
+            connection.close()
+            self._connections.pop(key, None)
+        headers = {name.lower(): value for name, value in answer.getheaders()}
+        return Response(answer.status, headers, content, full_url)
+
+
+def get(client: HttpClient, url: str, params: dict | None, policy: RetryPolicy, source: str,
         parse: Callable[[bytes], T], sleep: Callable[[float], None] = time.sleep) -> T:
     """GET and parse a page, retrying what is worth retrying (a page cut short is fetched again);
     raise SourceError once the policy is spent."""
@@ -62,8 +133,8 @@ def get(client: httpx.Client, url: str, params: dict | None, policy: RetryPolicy
         retry_after = None
         try:
             response = client.get(url, params=params, timeout=policy.timeout)
-        except (httpx.TimeoutException, httpx.TransportError) as exc:
-            last_problem = f"{type(exc).__name__}: {exc}"
+        except TransportError as exc:
+            last_problem = str(exc)
         else:
             if response.status_code == 200:
                 try:
@@ -77,7 +148,7 @@ def get(client: httpx.Client, url: str, params: dict | None, policy: RetryPolicy
                         f"{source}: GET {response.url} answered {response.status_code} ({excerpt}); this is not "
                         "retried: check the endpoint and credentials in the settings")
                 last_problem = f"HTTP {response.status_code} {excerpt}"
-                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                retry_after = retry_after_seconds(response.headers.get("retry-after"))
         if attempt < policy.attempts:
             wait = policy.delay(attempt, retry_after)
             log.warning("%s: %s on attempt %d/%d; retrying in %.2fs", source, last_problem, attempt,

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from ingest.dossier import load_dossiers
-from ingest.http import RetryPolicy, SourceError, get, retry_after_seconds
+from ingest.http import HttpClient, RetryPolicy, SourceError, get, retry_after_seconds
 from ingest.load import IngestError
 from kho.warehouse import Warehouse
 from simulators.http import JsonApiServer
@@ -53,7 +52,7 @@ def page(records: list[dict], next_url: str | None = None) -> bytes:
 def test_retry_after_is_honoured_and_the_page_then_read(scripted) -> None:
     server = scripted([(429, {"Retry-After": "1"}, b"slow down"), (503, {}, b"busy"), (200, {}, page([GOOD]))])
     waits: list[float] = []
-    with httpx.Client() as client:
+    with HttpClient() as client:
         body = get(client, f"{server.server.url}/api/v1/dossiers", None, RetryPolicy(attempts=4, base_delay=0.01),
                    "dossier", json.loads, sleep=waits.append)
     assert body["data"] == [GOOD]
@@ -63,7 +62,7 @@ def test_retry_after_is_honoured_and_the_page_then_read(scripted) -> None:
 
 def test_a_client_error_is_not_retried(scripted) -> None:
     server = scripted([(404, {}, b"no such endpoint")])
-    with httpx.Client() as client, pytest.raises(SourceError, match=r"answered 404.*not retried"):
+    with HttpClient() as client, pytest.raises(SourceError, match=r"answered 404.*not retried"):
         get(client, f"{server.server.url}/api/v1/dossiers", None, RetryPolicy(attempts=5), "dossier", json.loads)
     assert server.calls == 1
 
@@ -98,3 +97,34 @@ def test_a_load_that_gives_up_changes_nothing(scripted, warehouse: Warehouse) ->
 def test_a_fractional_retry_after_is_honoured_and_nonsense_is_not() -> None:
     assert retry_after_seconds("0.25") == 0.25
     assert retry_after_seconds("-1") is None and retry_after_seconds("nan") is None
+
+
+def test_a_page_cut_short_is_fetched_again_on_a_new_connection() -> None:
+    """The server promises a body and drops the connection halfway; the client reconnects and reads it whole."""
+    import socket
+    import threading
+
+    body = page([GOOD])
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    connections: list[int] = []
+
+    def serve() -> None:
+        for attempt in range(2):
+            conn, _ = listener.accept()
+            connections.append(attempt)
+            conn.recv(65536)
+            head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            conn.sendall(head.encode() + (body[: len(body) // 2] if attempt == 0 else body))
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    waits: list[float] = []
+    with HttpClient() as client:
+        result = get(client, f"http://127.0.0.1:{port}/api/v1/dossiers", {"page_size": 1},
+                     RetryPolicy(attempts=3, base_delay=0.01), "dossier", json.loads, sleep=waits.append)
+    thread.join(timeout=5)
+    listener.close()
+    assert result["data"] == [GOOD]
+    assert connections == [0, 1] and len(waits) == 1
