@@ -30,19 +30,25 @@ class RecordStore:
             tmp = path.with_suffix(f".tmp{os.getpid()}")
             tmp.unlink(missing_ok=True)
             with sqlite3.connect(tmp) as db:
-                # Bodies as UTF-8 bytes: served as they are, never re-encoded per request. Clustered on the
-                # keyset order, so a page is one range read rather than an index walk and a lookup per record.
-                db.execute("create table records (updated_at text, key text, body blob,"
-                           " primary key (updated_at, key)) without rowid")
-                batch: list[tuple[str, str, str]] = []
+                # Records arrive in generation order; they are appended to a heap first and written to the
+                # clustered table in one sorted pass, which is several times faster than inserting each one
+                # in its place.
+                db.execute("create temp table incoming (updated_at text, key text, body blob)")
+                batch: list[tuple[str, str, bytes]] = []
                 for record in records():
                     batch.append((record[cursor], str(record[key]),
                                   json.dumps(record, ensure_ascii=False).encode()))
                     if len(batch) >= 10_000:
-                        db.executemany("insert into records values (?, ?, ?)", batch)
+                        db.executemany("insert into incoming values (?, ?, ?)", batch)
                         batch.clear()
-                db.executemany("insert into records values (?, ?, ?)", batch)
+                db.executemany("insert into incoming values (?, ?, ?)", batch)
+                # Bodies as UTF-8 bytes: served as they are, never re-encoded per request. Clustered on the
+                # keyset order, so a page is one range read rather than an index walk and a lookup per record.
+                db.execute("create table records (updated_at text, key text, body blob,"
+                           " primary key (updated_at, key)) without rowid")
+                db.execute("insert into records select updated_at, key, body from incoming order by updated_at, key")
                 db.execute("create unique index records_by_key on records (key)")
+                db.execute("drop table incoming")
             db.close()
             os.replace(tmp, path)
         return cls(path)
