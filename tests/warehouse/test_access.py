@@ -545,8 +545,7 @@ def test_the_sector_departments_owning_the_sector_marts_have_their_roles() -> No
     import csv
 
     seed = PROJECT_DIR / "dbt_project" / "seeds" / "reference" / "sector_agencies.csv"
-    if not seed.is_file():
-        pytest.skip("no sector_agencies seed yet")
+    assert seed.is_file(), f"{seed} is missing: the sector marts take their agency_code from it"
     roles_by_code = {code: a.role for a in load_config(PROJECT_DIR / "access.toml").agencies for code in a.agency_codes}
     expected = {"health": "kho_so_y_te", "education": "kho_so_giao_duc_dao_tao",
                 "land": "kho_so_nong_nghiep_moi_truong", "civil_status": "kho_so_tu_phap"}
