@@ -104,11 +104,14 @@ class HttpClient:
         connection = self._connections.get(key)
         if connection is None:
             if parts.scheme == "https":
-                connection = http.client.HTTPSConnection(parts.netloc, timeout=timeout or self.timeout,
-                                                         context=ssl.create_default_context())
+                connection = http.client.HTTPSConnection(parts.netloc, context=ssl.create_default_context())
             else:
-                connection = http.client.HTTPConnection(parts.netloc, timeout=timeout or self.timeout)
+                connection = http.client.HTTPConnection(parts.netloc)
             self._connections[key] = connection
+        # Every request gets its own timeout, on a kept-alive connection too.
+        connection.timeout = timeout or self.timeout
+        if connection.sock is not None:
+            connection.sock.settimeout(connection.timeout)
         try:
             connection.request("GET", target, headers=self.headers)
             answer = connection.getresponse()
