@@ -30,8 +30,10 @@ browser:
 		   apt-get install -y -q chromium >/dev/null 2>&1)); } || \
 		echo "no Chromium (not root or no apt): the portal browser test will be skipped"
 
+# Two workers: the suite waits on PostgreSQL, dbt and Airflow subprocesses about half the time on one.
+TEST_WORKERS ?= 2
 test: setup browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,5 +1,9 @@
 """Shared fixtures: a real PostgreSQL (embedded, or the server KHO_DATABASE_URL names), a fresh database
-per test, and the dossier simulator served over real HTTP."""
+per test, and the dossier simulator served over real HTTP.
+
+`make test` runs the suite on two pytest-xdist workers (each with its own embedded server): a file's tests stay on
+one worker, so its module fixtures are built once, and the files that read the `published` pipeline run share a
+worker, so that run happens once. The slowest files are handed out first."""
 
 from __future__ import annotations
 
@@ -34,6 +38,36 @@ TEST_SIM = DossierSimConfig(province="long-an", dossiers=3000, start=date(2019, 
                             as_of=datetime(2025, 12, 31, 17, 0), seed=7)
 
 
+# Files whose tests read the one pipeline run of tests/kho/conftest.py::published: scheduled as one unit.
+PUBLISHED_READERS = ("tests/kho/test_portal.py", "tests/kho/test_publish.py", "tests/kho/test_quality_gates.py")
+# The slowest units first (measured with --durations), so that neither worker is left with a long one at the end.
+SLOWEST_FIRST = ("tests/dags/test_dag_runs.py", "published", "tests/kho/test_pipeline.py",
+                 "tests/warehouse/test_dbt_project.py", "tests/dags/test_standalone.py")
+
+
+def scheduling_unit(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    return "published" if path in PUBLISHED_READERS else path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        unit = scheduling_unit(item.nodeid)
+        return SLOWEST_FIRST.index(unit) if unit in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)  # stable: within a unit, and among the rest, the collection order stands
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class UnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return scheduling_unit(nodeid)
+
+    return UnitScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[Warehouse]:
     """The server tests create their databases on: KHO_DATABASE_URL's, or an embedded one."""
@@ -43,7 +77,15 @@ def pg_server() -> Iterator[Warehouse]:
         return
     # A short folder: the server's Unix socket lives in it.
     folder = Path(tempfile.mkdtemp(prefix="kho-pg-"))
-    yield start_embedded(folder / "pg")
+    server = start_embedded(folder / "pg")
+    # A throwaway server: nothing in it must survive the machine crashing, so it need not wait for the disk
+    # (creating a database from a template, every commit). Crash safety is about Kho's process being killed,
+    # which PostgreSQL survives either way (tests/ingest/test_crash_safety.py).
+    with server.connect(autocommit=True) as conn:
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            conn.execute(f"alter system set {setting} = off")
+        conn.execute("select pg_reload_conf()")
+    yield server
     stop_embedded(folder / "pg")
     shutil.rmtree(folder, ignore_errors=True)
 
