@@ -40,6 +40,8 @@ def airflow_env(home: Path, settings: Settings, warehouse: Warehouse, **extra: s
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         # No network here, and none wanted: cosmos must not send usage statistics.
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        # Its own cache of `dbt ls` and dbt's partial parse (else one folder under /tmp shared by test workers).
+        "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos"),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         **extra,
     }

@@ -18,6 +18,7 @@ def dag_bag(tmp_path_factory: pytest.TempPathFactory):
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
     # No metadata database here: cosmos would cache its `dbt ls` in an Airflow Variable.
     os.environ["AIRFLOW__COSMOS__ENABLE_CACHE_DBT_LS"] = "False"
+    os.environ["AIRFLOW__COSMOS__CACHE_DIR"] = str(tmp_path_factory.mktemp("cosmos"))
     # Airflow puts the DAG bundle's folder on sys.path (dags/_kho.py is imported from there); so do we.
     if str(DAGS_DIR) not in sys.path:
         sys.path.append(str(DAGS_DIR))
