@@ -51,6 +51,12 @@ def scheduling_unit(nodeid: str) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The scheduler sees test ids only, hence the list above; a reader left off it would run the pipeline again.
+    unlisted = {item.nodeid.split("::", 1)[0] for item in items
+                if "published" in getattr(item, "fixturenames", ())} - set(PUBLISHED_READERS)
+    if unlisted:
+        raise pytest.UsageError(f"add {sorted(unlisted)} to PUBLISHED_READERS in tests/conftest.py")
+
     def rank(item: pytest.Item) -> int:
         unit = scheduling_unit(item.nodeid)
         return SLOWEST_FIRST.index(unit) if unit in SLOWEST_FIRST else len(SLOWEST_FIRST)
