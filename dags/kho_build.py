@@ -4,11 +4,11 @@
 Runs when any raw table's asset updates (an ingest DAG loaded it): make sure every registered raw table
 exists → quality gate after ingest → **dbt**, one task per model, seed and snapshot that builds it and runs
 its tests (`dbt build --select <model>`; rendered by astronomer-cosmos from `dbt_project/`, with Kho's
-own `profiles.yml`), and one task per test that reads two models, after both → per-agency access
-re-applied to the rebuilt marts (`kho.access`) → quality gate after the build (the shared marts) → the dbt
-manifest that publication reads metadata from →
-quality gate before publication, which updates the `kho.warehouse.gated` asset the publication DAG waits
-for.
+own `profiles.yml`) → the tests no model's task runs (those reading two models, those on a source), in
+one task after them all (it also leaves the dbt manifest that publication reads metadata from) →
+per-agency access re-applied to the rebuilt marts (`kho.access`) → quality gate after the build (the
+shared marts) → quality gate before publication, which updates the `kho.warehouse.gated` asset the
+publication DAG waits for.
 
 A failed gate or dbt test stops what follows, so nothing unchecked is published. No catch-up: a run
 builds from whatever raw holds.
@@ -71,12 +71,13 @@ def kho_build() -> None:
         profile_config=ProfileConfig(profile_name="kho", target_name="warehouse",
                                      profiles_yml_filepath=DBT_PROJECT / "profiles.yml"),
         # A model's task runs only the tests of that model (cautious): a test that also reads another model
-        # (relationships) gets its own task after both, instead of failing before its other parent is built.
+        # (relationships) would fail before its other parent is built; those run together after the group, with
+        # the tests on sources (not rendered as nodes).
         execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER,
                                          test_indirect_selection=TestIndirectSelection.CAUTIOUS,
                                          dbt_executable_path=str(Path(sys.executable).with_name("dbt"))),
         render_config=RenderConfig(load_method=LoadMode.DBT_LS, test_behavior=TestBehavior.BUILD,
-                                   should_detach_multiple_parents_tests=True, emit_datasets=False),
+                                   should_detach_multiple_parents_tests=False, emit_datasets=False),
         operator_args={"env": DBT_TASK_ENV, "install_deps": False},
         default_args={**DEFAULT_ARGS, "retries": 0},
     )
@@ -89,19 +90,19 @@ def kho_build() -> None:
 
         return apply_configured_access(Settings.from_env())
 
-    @task
-    def dbt_manifest() -> None:
-        # Publication reads each dataset's metadata from the manifest in KHO_HOME/dbt/target, where `kho build`
-        # leaves it; cosmos runs each node in a scratch copy of the project, so write it here (`dbt parse`).
+    @task(retries=0)
+    def dbt_tests_after_models() -> dict:
+        # The tests no model's task runs (those reading two nodes, those on a source alone), in one dbt invocation
+        # after every model: a task each cost as much dbt start-up as a model. Its `dbt parse` also leaves the
+        # manifest in KHO_HOME/dbt/target, where publication reads each dataset's metadata (cosmos runs in copies).
         from kho.settings import Settings
-        from kho.transform import run_dbt
+        from kho.transform import run_deferred_tests
         from kho.warehouse import open_warehouse
 
         settings = Settings.from_env()
         with open_warehouse(settings) as warehouse:
-            result = run_dbt(settings, warehouse, "parse")
-        if not result.success:
-            raise RuntimeError(f"dbt parse failed: {result.error}")
+            result = run_deferred_tests(settings, warehouse)
+        return {"tests_passed": result.tests_passed}
 
     @task(retries=0)
     def gate_after_build() -> dict:
@@ -115,8 +116,8 @@ def kho_build() -> None:
 
         return check_gate("before_publish")
 
-    (ensure_raw_tables() >> gate_after_ingest() >> dbt >> apply_access() >> gate_after_build() >> dbt_manifest()
-     >> gate_before_publish())
+    (ensure_raw_tables() >> gate_after_ingest() >> dbt >> dbt_tests_after_models() >> apply_access()
+     >> gate_after_build() >> gate_before_publish())
 
 
 kho_build()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -118,6 +119,37 @@ def build(settings: Settings, warehouse: Warehouse, *extra: str,
     if not result.success:
         details = "; ".join(f"{n.unique_id} {n.status}: {n.message}" for n in result.problems[:5])
         raise BuildError(f"dbt build failed ({result.error or details or 'see the dbt log'}); "
+                         f"log: {settings.home / 'dbt' / 'logs' / 'dbt.log'}", result)
+    return result
+
+
+def deferred_tests(manifest: dict[str, Any]) -> list[str]:
+    """The tests no model's own task runs in the Airflow build, by name: those that read more than one node
+    (relationships, reconciliations: a model's `dbt build --select <model>` with cautious indirect selection leaves
+    them out, since their other parent may not be built yet), and those on a source alone (cosmos renders no
+    source nodes). The build runs them all in one invocation after every model."""
+    def after(node: dict[str, Any]) -> bool:
+        parents = node["depends_on"]["nodes"]
+        return len(parents) > 1 or all(parent.startswith("source.") for parent in parents)
+
+    return sorted(node["name"] for node in manifest["nodes"].values()
+                  if node["resource_type"] == "test" and after(node))
+
+
+def run_deferred_tests(settings: Settings, warehouse: Warehouse) -> BuildResult:
+    """`dbt test` of `deferred_tests`; raise if any fails. Leaves the manifest in KHO_HOME/dbt/target, where
+    publication reads each dataset's metadata from."""
+    parsed = run_dbt(settings, warehouse, "parse")
+    if not parsed.success:
+        raise BuildError(f"dbt parse failed: {parsed.error}", parsed)
+    manifest = json.loads((settings.home / "dbt" / "target" / "manifest.json").read_text(encoding="utf-8"))
+    names = deferred_tests(manifest)
+    if not names:
+        return parsed
+    result = run_dbt(settings, warehouse, "test", "--select", *names)
+    if not result.success:
+        details = "; ".join(f"{n.unique_id} {n.status}: {n.message}" for n in result.problems[:5])
+        raise BuildError(f"dbt tests after the models failed ({result.error or details or 'see the dbt log'}); "
                          f"log: {settings.home / 'dbt' / 'logs' / 'dbt.log'}", result)
     return result
 

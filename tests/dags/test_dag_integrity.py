@@ -106,9 +106,12 @@ def test_the_build_shows_each_dbt_model_with_its_tests(dag_bag) -> None:
     for model in models:
         assert f"dbt.{model}_model_build" in ids, model  # `dbt build --select <model>`: the model, then its tests
     assert sum(i.endswith("_build") for i in ids) > len(models)
-    assert any(i.startswith("dbt.relationships_") for i in ids)  # a test across two models: its own task
+    # Tests no model's task runs (across two models, on a source) run in one task after them all, not one each.
+    assert not any(i.startswith(("dbt.relationships_", "dbt.source_", "dbt.assert_")) for i in ids)
+    after = {t.task_id for t in build.get_task("dbt_tests_after_models").get_flat_relatives(upstream=True)}
+    assert {i for i in ids if i.startswith("dbt.")} <= after
     upstream = {t.task_id for t in build.get_task("gate_before_publish").get_flat_relatives(upstream=True)}
-    assert {"gate_after_ingest", "ensure_raw_tables"} | {f"dbt.{m}_model_build" for m in models} <= upstream
+    assert {"gate_after_ingest", "ensure_raw_tables", "dbt_tests_after_models"} <= upstream
 
 
 def test_dag_files_do_no_work_at_import() -> None:

@@ -82,8 +82,8 @@ def test_ingest_build_and_publish_dags_run_into_the_warehouse(tmp_path: Path, se
 
     succeeded(dags_test(env, "kho_build"), home, "kho_build")
     seconds = task_seconds(home, "kho_build")
-    assert {"dbt.shared_dossier_kpis_monthly_model_build", "gate_after_ingest", "apply_access",
-            "gate_before_publish"} <= set(seconds)
+    assert {"dbt.shared_dossier_kpis_monthly_model_build", "gate_after_ingest", "dbt_tests_after_models",
+            "apply_access", "gate_before_publish"} <= set(seconds)
     assert query(warehouse, "select sum(dossiers_received) from marts.shared_dossier_kpis_monthly")[0][0] == 3000
     assert query(warehouse, "select count(*) from marts.shared_document_kpis_monthly")[0][0] > 0
 

@@ -4,7 +4,7 @@ scale, for the tests that only read what was published (the slowest setup in tes
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -62,4 +62,22 @@ def published(pg_server: Warehouse, tmp_path_factory: pytest.TempPathFactory) ->
                     running["land"].handle.drop()  # type: ignore[attr-defined]
     finally:
         with pg_server.connect(autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def copy_of(published: Published, pg_server: Warehouse) -> Iterator[Callable[[], Warehouse]]:
+    """A fresh copy of the published warehouse, to damage (dropped afterwards)."""
+    made: list[str] = []
+
+    def copy() -> Warehouse:
+        name = f"kho_gate_{uuid.uuid4().hex[:10]}"
+        with pg_server.connect(autocommit=True) as conn:
+            conn.execute(f'create database "{name}" template "{published.warehouse.dbname}"')
+        made.append(name)
+        return ensure_database(pg_server, name)
+
+    yield copy
+    with pg_server.connect(autocommit=True) as conn:
+        for name in made:
             conn.execute(f'drop database if exists "{name}" with (force)')

@@ -18,18 +18,15 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from frictionless import validate
 
-from kho.pipeline import run_pipeline
 from kho.publish import LICENCES, compare, publish
-from kho.settings import Settings
 from kho.warehouse import Warehouse
-from simulators.dossier.server import DossierSimulator
 from tests.kho.conftest import Published
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -50,11 +47,10 @@ def serving(folder: Path) -> Iterator[str]:
 
 
 def test_every_dataset_is_published_in_every_format_and_listed_in_the_catalog(
-        settings: Settings, warehouse: Warehouse, dossier_simulator: DossierSimulator) -> None:
-    summary = run_pipeline(settings)
-    assert summary.success, summary.error
-    root = settings.open_data_dir
-    manifest = json.loads((settings.home / "dbt" / "target" / "manifest.json").read_text())
+        published: Published, copy_of: Callable[[], Warehouse], tmp_path: Path) -> None:
+    root = published.root
+    manifest_path = published.settings.home / "dbt" / "target" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
     open_models = {n["name"] for n in manifest["nodes"].values()
                    if n["resource_type"] == "model" and n["name"].startswith("open_")}
     catalog = json.loads((root / "catalog.jsonld").read_text(encoding="utf-8"))
@@ -84,6 +80,13 @@ def test_every_dataset_is_published_in_every_format_and_listed_in_the_catalog(
         assert package["version"] == "1.0.0" and package["title"] and package.get("title_en")
         assert (root / slug / "CHANGELOG.md").read_text(encoding="utf-8").count("First publication") == 1
 
+    # Publishing again, from a copy of the warehouse into a copy of the open data (the published run is shared).
+    root = tmp_path / "open_data"
+    shutil.copytree(published.root, root, symlinks=True)
+    (tmp_path / "home" / "dbt" / "target").mkdir(parents=True)
+    shutil.copyfile(manifest_path, tmp_path / "home" / "dbt" / "target" / "manifest.json")
+    warehouse = copy_of()
+    settings = published.settings.with_(database_url=warehouse.url, home=tmp_path / "home", open_data_dir=root)
     # Nothing changed: publishing again makes no new version.
     again = publish(settings, warehouse)
     assert again.versions == {}

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -17,7 +16,7 @@ import kho.pipeline
 from kho.pipeline import run_pipeline
 from kho.quality import GATES, run_gate
 from kho.quality_suites import EXPECTATIONS, GATE_SUITES, suites, write
-from kho.warehouse import Warehouse, ensure_database
+from kho.warehouse import Warehouse
 from tests.conftest import query
 from tests.kho.conftest import Published
 
@@ -85,24 +84,6 @@ BEFORE_PUBLISH = {
 }
 
 DAMAGE = {"after_ingest": AFTER_INGEST, "after_build": AFTER_BUILD, "before_publish": BEFORE_PUBLISH}
-
-
-@pytest.fixture
-def copy_of(published: Published, pg_server: Warehouse) -> Iterator[Callable[[], Warehouse]]:
-    """A fresh copy of the published warehouse, to damage (dropped afterwards)."""
-    made: list[str] = []
-
-    def copy() -> Warehouse:
-        name = f"kho_gate_{uuid.uuid4().hex[:10]}"
-        with pg_server.connect(autocommit=True) as conn:
-            conn.execute(f'create database "{name}" template "{published.warehouse.dbname}"')
-        made.append(name)
-        return ensure_database(pg_server, name)
-
-    yield copy
-    with pg_server.connect(autocommit=True) as conn:
-        for name in made:
-            conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 def damage(warehouse: Warehouse, statements: list[str]) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kho.pipeline import build_warehouse, ingest_source
 from kho.settings import Settings
-from kho.transform import build, generate_docs, source_freshness
+from kho.transform import build, deferred_tests, generate_docs, source_freshness
 from kho.warehouse import Warehouse
 from simulators.dossier.server import DossierSimulator, DossierStores
 from tests.conftest import query
@@ -92,6 +92,16 @@ def test_docs_lineage_and_freshness(settings: Settings, warehouse: Warehouse) ->
         built_columns = set(catalog["nodes"].get(uid, {}).get("columns", {}))
         documented = {name for name, c in node["columns"].items() if c.get("description", "").strip()}
         assert built_columns <= documented, f"{uid}: columns without a description: {built_columns - documented}"
+
+    # Every test runs in the Airflow build: in its model's task (one parent, a model, seed or snapshot), or in the
+    # one task after every model (deferred_tests).
+    tests = {n["name"]: n["depends_on"]["nodes"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    after = set(deferred_tests(manifest))
+    in_model_tasks = {name for name, parents in tests.items()
+                      if len(parents) == 1 and parents[0].split(".")[0] in ("model", "seed", "snapshot")}
+    assert after | in_model_tasks == set(tests) and not after & in_model_tasks
+    assert any(name.startswith("relationships_") for name in after)
+    assert any(name.startswith("source_") for name in after)
 
     # Lineage: every open mart descends from a raw source, and the dossier source reaches its open marts.
     open_marts = [uid for uid in models if models[uid]["name"].startswith("open_")]
