@@ -41,8 +41,10 @@ TEST_SIM = DossierSimConfig(province="long-an", dossiers=3000, start=date(2019, 
 # Files whose tests read the one pipeline run of tests/kho/conftest.py::published: scheduled as one unit.
 PUBLISHED_READERS = ("tests/kho/test_portal.py", "tests/kho/test_publish.py", "tests/kho/test_quality_gates.py")
 # The slowest units first (measured with --durations), so that neither worker is left with a long one at the end.
-SLOWEST_FIRST = ("tests/dags/test_dag_runs.py", "published", "tests/kho/test_pipeline.py",
-                 "tests/warehouse/test_dbt_project.py", "tests/dags/test_standalone.py")
+SLOWEST_FIRST = ("tests/dags/test_dag_runs.py", "tests/kho/test_pipeline.py", "published",
+                 "tests/warehouse/test_health_education_warehouse.py", "tests/warehouse/test_dbt_project.py",
+                 "tests/warehouse/test_document_warehouse.py", "tests/warehouse/test_land_civil_status_warehouse.py",
+                 "tests/warehouse/test_access.py", "tests/dags/test_standalone.py")
 
 
 def scheduling_unit(nodeid: str) -> str:
