@@ -67,7 +67,7 @@ def published(pg_server: Warehouse, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture
 def copy_of(published: Published, pg_server: Warehouse) -> Iterator[Callable[[], Warehouse]]:
-    """A fresh copy of the published warehouse, to damage (dropped afterwards)."""
+    """A fresh copy of the published warehouse, to damage or to publish from again (dropped afterwards)."""
     made: list[str] = []
 
     def copy() -> Warehouse:
