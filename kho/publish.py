@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from kho import __version__
 from kho.dictionary import write_dictionary
 from kho.settings import Settings
+from kho.transform import target_dir
 from kho.warehouse import Warehouse
 
 OPEN_SCHEMA = "marts"
@@ -168,7 +169,7 @@ class PublishResult:
 
 def open_datasets(settings: Settings) -> list[Dataset]:
     """Every open_* model, described by the dbt project (the one place metadata is written)."""
-    manifest_path = settings.home / "dbt" / "target" / "manifest.json"
+    manifest_path = target_dir(settings) / "manifest.json"
     if not manifest_path.exists():
         raise PublishError(f"no dbt manifest at {manifest_path}: run `kho build` before publishing")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))

@@ -75,11 +75,28 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+def target_dir(settings: Settings) -> Path:
+    """Where dbt leaves its artifacts (manifest, run results, docs site) for Kho's other steps to read."""
+    return settings.home / "dbt" / "target"
+
+
+def dbt_log(settings: Settings) -> Path:
+    return settings.home / "dbt" / "logs" / "dbt.log"
+
+
 def dbt_args(settings: Settings, command: str, *extra: str) -> list[str]:
     return [*command.split(), "--project-dir", str(settings.dbt_project_dir),
             "--profiles-dir", str(settings.dbt_project_dir),
-            "--target-path", str(settings.home / "dbt" / "target"),
-            "--log-path", str(settings.home / "dbt" / "logs"), *extra]
+            "--target-path", str(target_dir(settings)),
+            "--log-path", str(dbt_log(settings).parent), *extra]
+
+
+def _raise_unless_succeeded(settings: Settings, result: BuildResult, what: str) -> None:
+    """A failed invocation as a BuildError naming its first problems and the log to read."""
+    if not result.success:
+        details = "; ".join(f"{n.unique_id} {n.status}: {n.message}" for n in result.problems[:5])
+        raise BuildError(f"{what} failed ({result.error or details or 'see the dbt log'}); log: {dbt_log(settings)}",
+                         result)
 
 
 def run_dbt(settings: Settings, warehouse: Warehouse, command: str = "build", *extra: str,
@@ -116,10 +133,7 @@ def build(settings: Settings, warehouse: Warehouse, *extra: str,
     ensure_every_raw_table(warehouse.url)
     ensure_quality_tables(warehouse.url)  # the data-quality marts read the gates' record
     result = run_dbt(settings, warehouse, "build", *extra, on_node=on_node)
-    if not result.success:
-        details = "; ".join(f"{n.unique_id} {n.status}: {n.message}" for n in result.problems[:5])
-        raise BuildError(f"dbt build failed ({result.error or details or 'see the dbt log'}); "
-                         f"log: {settings.home / 'dbt' / 'logs' / 'dbt.log'}", result)
+    _raise_unless_succeeded(settings, result, "dbt build")
     return result
 
 
@@ -142,15 +156,12 @@ def run_deferred_tests(settings: Settings, warehouse: Warehouse) -> BuildResult:
     parsed = run_dbt(settings, warehouse, "parse")
     if not parsed.success:
         raise BuildError(f"dbt parse failed: {parsed.error}", parsed)
-    manifest = json.loads((settings.home / "dbt" / "target" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((target_dir(settings) / "manifest.json").read_text(encoding="utf-8"))
     names = deferred_tests(manifest)
     if not names:
         return parsed
     result = run_dbt(settings, warehouse, "test", "--select", *names)
-    if not result.success:
-        details = "; ".join(f"{n.unique_id} {n.status}: {n.message}" for n in result.problems[:5])
-        raise BuildError(f"dbt tests after the models failed ({result.error or details or 'see the dbt log'}); "
-                         f"log: {settings.home / 'dbt' / 'logs' / 'dbt.log'}", result)
+    _raise_unless_succeeded(settings, result, "dbt tests after the models")
     return result
 
 
@@ -167,7 +178,7 @@ def source_freshness(settings: Settings, warehouse: Warehouse) -> list[SourceFre
     from dbt.cli.main import dbtRunner
 
     env = {**QUIET_DBT_ENV, **warehouse.dbt_env(), "KHO_DBT_THREADS": str(settings.dbt_threads)}
-    output = settings.home / "dbt" / "target" / "sources.json"
+    output = target_dir(settings) / "sources.json"
     with _environment(env):
         outcome = dbtRunner().invoke(dbt_args(settings, "source freshness", "--no-use-colors", "--log-level",
                                               "none", "--output", str(output)))
@@ -188,4 +199,4 @@ def generate_docs(settings: Settings, warehouse: Warehouse) -> Path:
     result = run_dbt(settings, warehouse, "docs generate")
     if not result.success:
         raise BuildError(f"dbt docs generate failed: {result.error}", result)
-    return settings.home / "dbt" / "target"
+    return target_dir(settings)
