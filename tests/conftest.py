@@ -7,6 +7,7 @@ worker, so that run happens once. The slowest files are handed out first."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -98,14 +99,23 @@ def pg_server() -> Iterator[Warehouse]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def scratch_database(pg_server: Warehouse) -> Iterator[Warehouse]:
+    """A new, empty database on the tests' server (a unique name, so workers can share a server), dropped on the
+    way out whatever happened."""
+    name = f"kho_test_{uuid.uuid4().hex[:10]}"
+    try:
+        yield ensure_database(pg_server, name)
+    finally:
+        with pg_server.connect(autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
 @pytest.fixture
 def warehouse(pg_server: Warehouse) -> Iterator[Warehouse]:
     """A fresh, empty database for one test, dropped afterwards."""
-    name = f"kho_test_{uuid.uuid4().hex[:10]}"
-    database = ensure_database(pg_server, name)
-    yield database
-    with pg_server.connect(autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    with scratch_database(pg_server) as database:
+        yield database
 
 
 @pytest.fixture(scope="session")
@@ -129,17 +139,22 @@ def dossier_simulator(_running_simulator: DossierSimulator) -> Iterator[DossierS
     _running_simulator.faults = Faults()
 
 
-@pytest.fixture
-def settings(tmp_path: Path, warehouse: Warehouse, dossier_simulator: DossierSimulator) -> Settings:
+def dossier_settings(folder: Path, warehouse: Warehouse, simulator: DossierSimulator) -> Settings:
+    """Kho's settings for a test: its home and open data in folder, the dossier system the simulator."""
     return Settings.from_env({
-        "KHO_HOME": str(tmp_path / "home"),
-        "KHO_OPEN_DATA_DIR": str(tmp_path / "open_data"),
+        "KHO_HOME": str(folder / "home"),
+        "KHO_OPEN_DATA_DIR": str(folder / "open_data"),
         "KHO_DATABASE_URL": warehouse.url,
-        "KHO_DOSSIER_API_URL": dossier_simulator.url,
+        "KHO_DOSSIER_API_URL": simulator.url,
         "KHO_PAGE_SIZE": "500",
         "KHO_HTTP_ATTEMPTS": "3",
         "KHO_DBT_THREADS": "2",
     })
+
+
+@pytest.fixture
+def settings(tmp_path: Path, warehouse: Warehouse, dossier_simulator: DossierSimulator) -> Settings:
+    return dossier_settings(tmp_path, warehouse, dossier_simulator)
 
 
 def served_dossiers(simulator: DossierSimulator) -> list[dict]:

@@ -4,7 +4,6 @@ about a person as personal data."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -18,11 +17,11 @@ from ingest.contract import Invalid
 from ingest.http import RetryPolicy
 from ingest.load import IngestError
 from ingest.sources import LoadOptions, source
-from kho.warehouse import Warehouse, ensure_database
+from kho.warehouse import Warehouse
 from simulators.civil_status.generate import CivilStatusSimConfig, generate
 from simulators.civil_status.server import CivilStatusSimulator, CivilStatusStores, build_stores
 from simulators.faults import Faults
-from tests.conftest import query
+from tests.conftest import query, scratch_database
 
 # 2,000 registrations from 2019 to the end of 2025, across the 1 July 2025 reorganisation.
 CONFIG = CivilStatusSimConfig(registrations=2000, start=date(2019, 1, 1), as_of=datetime(2025, 12, 31, 17), seed=13)
@@ -49,11 +48,8 @@ def simulator(stores: CivilStatusStores, tmp_path: Path) -> Iterator[CivilStatus
 @pytest.fixture(scope="module")
 def warehouses(pg_server: Warehouse) -> Iterator[tuple[Warehouse, Warehouse]]:
     """Two warehouse databases for the whole module, emptied before each test (cheaper than creating them)."""
-    names = [f"kho_test_{uuid.uuid4().hex[:10]}" for _ in range(2)]
-    yield tuple(ensure_database(pg_server, name) for name in names)  # type: ignore[misc]
-    with pg_server.connect(autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+    with scratch_database(pg_server) as first, scratch_database(pg_server) as second:
+        yield first, second
 
 
 def emptied(warehouse: Warehouse) -> Warehouse:

@@ -27,14 +27,14 @@ from ingest.health.contract import VISITS
 from ingest.land.contract import REGISTRATIONS
 from ingest.schema import bootstrap, ensure_raw_table
 from ingest.sources import LoadOptions
-from kho.warehouse import Warehouse, ensure_database
+from kho.warehouse import Warehouse
 from simulators.base import SimulationPlan
 from simulators.dossier.generate import DossierSimConfig
 from simulators.dossier.server import DossierSimulator, build_stores
 from simulators.faults import Faults
 from simulators.health.drop import HealthDrop, HealthFaults
 from simulators.land.database import LandRegistry, running
-from tests.conftest import query
+from tests.conftest import query, scratch_database
 from tests.ingest.test_dossier_source import raw_state
 from tests.ingest.test_health_source import CONFIG as HEALTH
 from tests.ingest.test_health_source import files_in
@@ -64,12 +64,9 @@ def slow_simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dossier
 
 @pytest.fixture(scope="module")
 def clean_state(pg_server: Warehouse, slow_simulator: DossierSimulator) -> Iterator[dict]:
-    name = f"kho_test_{uuid.uuid4().hex[:10]}"
-    reference = ensure_database(pg_server, name)
-    load_all(reference.url, slow_simulator.url, LoadOptions(page_size=2000))
-    yield raw_state(reference)
-    with pg_server.connect(autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    with scratch_database(pg_server) as reference:
+        load_all(reference.url, slow_simulator.url, LoadOptions(page_size=2000))
+        yield raw_state(reference)
 
 
 def start_loader(warehouse: Warehouse, simulator: DossierSimulator) -> subprocess.Popen:
@@ -242,12 +239,9 @@ HEALTH_STRIKES = {"mid extraction": strike_mid_load, "writing raw": strike_block
 def health_clean(pg_server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> list[tuple]:
     folder = tmp_path_factory.mktemp("crash-health") / "drop"
     HealthDrop(HEALTH, folder).deliver()
-    name = f"kho_test_{uuid.uuid4().hex[:10]}"
-    reference = ensure_database(pg_server, name)
-    health.load_all(reference.url, str(folder), LoadOptions(page_size=500))
-    yield health_state(reference)
-    with pg_server.connect(autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    with scratch_database(pg_server) as reference:
+        health.load_all(reference.url, str(folder), LoadOptions(page_size=500))
+        yield health_state(reference)
 
 
 @pytest.mark.parametrize("corrected", [False, True], ids=["first delivery", "corrected re-delivery"])
@@ -287,12 +281,9 @@ def land_registry(pg_server: Warehouse) -> Iterator[LandRegistry]:
 
 @pytest.fixture(scope="module")
 def land_clean(pg_server: Warehouse, land_registry: LandRegistry) -> list[tuple]:
-    name = f"kho_test_{uuid.uuid4().hex[:10]}"
-    reference = ensure_database(pg_server, name)
-    land.load_all(reference.url, land_registry.url, LoadOptions(page_size=100))
-    yield land_state(reference)
-    with pg_server.connect(autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    with scratch_database(pg_server) as reference:
+        land.load_all(reference.url, land_registry.url, LoadOptions(page_size=100))
+        yield land_state(reference)
 
 
 @pytest.mark.parametrize("strike", LAND_STRIKES.values(), ids=LAND_STRIKES.keys())

@@ -4,10 +4,8 @@ Hypothesis."""
 
 from __future__ import annotations
 
-import contextlib
 import re
 import unicodedata
-import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -22,7 +20,7 @@ from ingest.document.contract import EXCHANGE_EVENTS, INCOMING_DOCUMENTS, OUTGOI
 from ingest.http import RetryPolicy
 from ingest.load import IngestError
 from ingest.sources import LoadOptions, sources
-from kho.warehouse import Warehouse, ensure_database
+from kho.warehouse import Warehouse
 from simulators.document.generate import (
     DocumentSimConfig,
     agency_records,
@@ -32,7 +30,7 @@ from simulators.document.generate import (
 )
 from simulators.document.server import DocumentSimulator, DocumentStores, build_stores
 from simulators.faults import Faults
-from tests.conftest import query
+from tests.conftest import query, scratch_database
 
 # Small: ~300 agencies, 300 outgoing documents, ~700 registrations, ~2,800 status messages, 2016 to 2026.
 CONFIG = DocumentSimConfig(documents=300, start=date(2016, 1, 1), as_of=datetime(2026, 3, 1, 8, 0), seed=11)
@@ -53,16 +51,6 @@ def private_simulator(document_stores: DocumentStores, tmp_path: Path) -> Iterat
     simulator.start()
     yield simulator
     simulator.stop()
-
-
-@contextlib.contextmanager
-def scratch_database(pg_server: Warehouse) -> Iterator[Warehouse]:
-    name = f"kho_test_{uuid.uuid4().hex[:10]}"
-    try:
-        yield ensure_database(pg_server, name)
-    finally:
-        with pg_server.connect(autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 def raw_state(warehouse: Warehouse) -> dict[str, list[tuple]]:

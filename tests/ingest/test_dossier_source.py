@@ -3,7 +3,6 @@ run plus a clean rerun equals the warehouse after a clean run."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +12,10 @@ from ingest.dossier import ENTITIES, load_all
 from ingest.http import RetryPolicy
 from ingest.load import IngestError
 from ingest.sources import LoadOptions
-from kho.warehouse import Warehouse, ensure_database
+from kho.warehouse import Warehouse
 from simulators.dossier.server import DossierSimulator, DossierStores
 from simulators.faults import Faults
-from tests.conftest import query
+from tests.conftest import query, scratch_database
 
 WATERMARKS = "select source, entity, cursor_value from ingest.watermarks order by 1, 2"
 OPTIONS = LoadOptions(page_size=400, policy=RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05, timeout=0.5))
@@ -35,10 +34,8 @@ def private_simulator(simulator_stores: DossierStores, tmp_path: Path) -> Iterat
 
 @pytest.fixture
 def second_warehouse(pg_server: Warehouse) -> Iterator[Warehouse]:
-    name = f"kho_test_{uuid.uuid4().hex[:10]}"
-    yield ensure_database(pg_server, name)
-    with pg_server.connect(autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    with scratch_database(pg_server) as database:
+        yield database
 
 
 def raw_state(warehouse: Warehouse) -> dict[str, list[tuple]]:

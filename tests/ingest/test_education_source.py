@@ -3,7 +3,6 @@ block and merged header rows loads; every fault, then a clean re-delivery, ends 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -18,9 +17,9 @@ from ingest.education import DROPS, ENTITIES, SOURCE, load_all
 from ingest.education.contract import ENROLMENT, SCHOOLS
 from ingest.files import FileReading, inspect, xlsx_records
 from ingest.sources import LoadOptions
-from kho.warehouse import Warehouse, ensure_database
+from kho.warehouse import Warehouse
 from simulators.education.drop import EducationDrop, EducationFaults, EducationSimConfig
-from tests.conftest import query
+from tests.conftest import query, scratch_database
 
 # Vĩnh Long, the school years 2024-2025 and 2025-2026 (either side of the reorganisation): ~720 rows per sheet.
 CONFIG = EducationSimConfig(province="vinh-long", start=date(2024, 1, 1), as_of=datetime(2025, 12, 1), seed=3)
@@ -51,13 +50,9 @@ def sheet_rows(folder: Path, sheet: str) -> int:
 def clean_state(pg_server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple]]:
     folder = tmp_path_factory.mktemp("education-clean") / "drop"
     EducationDrop(CONFIG, folder).deliver()
-    name = f"kho_test_{uuid.uuid4().hex[:10]}"
-    database = ensure_database(pg_server, name)
-    load_all(database.url, str(folder), OPTIONS)
-    state = raw_state(database)
-    with pg_server.connect(autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-    return state
+    with scratch_database(pg_server) as database:
+        load_all(database.url, str(folder), OPTIONS)
+        return raw_state(database)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import struct
 import unicodedata
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -22,19 +21,17 @@ from ingest.dossier.contract import DOSSIERS, STATUS_STEPS
 from ingest.load import load
 from ingest.render import compile_renderer, copy_text
 from ingest.schema import bootstrap, ensure_raw_table
-from kho.warehouse import Warehouse, ensure_database
+from kho.warehouse import Warehouse
 from simulators.dossier.server import DossierSimulator
 from simulators.faults import Faults
-from tests.conftest import query
+from tests.conftest import query, scratch_database
 from tests.ingest.test_contract import GOOD, json_values
 
 
 @pytest.fixture
 def reference(pg_server: Warehouse) -> Iterator[Warehouse]:
-    name = f"kho_test_{uuid.uuid4().hex[:10]}"
-    yield ensure_database(pg_server, name)
-    with pg_server.connect(autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    with scratch_database(pg_server) as database:
+        yield database
 
 
 FEEDS = {"clean": Faults(), "malformed": Faults(malformed_rate=0.2), "drift": Faults(drift=True),

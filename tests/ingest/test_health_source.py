@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -19,10 +18,10 @@ from ingest.files import FileReading, csv_records, inspect, iso_date, report_dat
 from ingest.health import DROPS, SOURCE, load_all
 from ingest.health.contract import VISITS
 from ingest.sources import LoadOptions
-from kho.warehouse import Warehouse, ensure_database
+from kho.warehouse import Warehouse
 from simulators.health.drop import HealthDrop, HealthFaults
 from simulators.health.generate import HealthSimConfig
-from tests.conftest import query
+from tests.conftest import query, scratch_database
 
 # Vĩnh Long, four days across the reorganisation (Sunday 29 June to Wednesday 2 July 2025): ~2,000 rows.
 CONFIG = HealthSimConfig(province="vinh-long", start=date(2025, 6, 29), as_of=datetime(2025, 7, 3), seed=11)
@@ -51,13 +50,9 @@ def clean_state(pg_server: Warehouse, tmp_path_factory: pytest.TempPathFactory) 
     """The raw table after a clean load, computed once."""
     folder = tmp_path_factory.mktemp("health-clean") / "drop"
     HealthDrop(CONFIG, folder).deliver()
-    name = f"kho_test_{uuid.uuid4().hex[:10]}"
-    database = ensure_database(pg_server, name)
-    load_all(database.url, str(folder), OPTIONS)
-    state = raw_state(database)
-    with pg_server.connect(autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-    return state
+    with scratch_database(pg_server) as database:
+        load_all(database.url, str(folder), OPTIONS)
+        return raw_state(database)
 
 
 @pytest.fixture

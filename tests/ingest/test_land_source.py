@@ -19,10 +19,10 @@ from ingest.land import REGISTRATIONS, load_all
 from ingest.land.client import as_record, iso_date
 from ingest.load import IngestError, LoadResult
 from ingest.sources import LoadOptions, source
-from kho.warehouse import Warehouse, ensure_database
+from kho.warehouse import Warehouse
 from simulators.base import SimulationPlan
 from simulators.land.database import LandRegistry, running
-from tests.conftest import query
+from tests.conftest import query, scratch_database
 
 # 2,000 dossiers from 2019 to the end of 2025: both sides of the 1 July 2025 reorganisation.
 PLAN = SimulationPlan(scale=20_000, start=date(2019, 1, 1), as_of=datetime(2025, 12, 31, 17, 0), seed=11)
@@ -51,11 +51,8 @@ def registry(pristine_registry: LandRegistry) -> Iterator[LandRegistry]:
 @pytest.fixture(scope="module")
 def warehouses(pg_server: Warehouse) -> Iterator[tuple[Warehouse, Warehouse]]:
     """Two warehouse databases for the whole module, emptied before each test (cheaper than creating them)."""
-    names = [f"kho_test_{uuid.uuid4().hex[:10]}" for _ in range(2)]
-    yield tuple(ensure_database(pg_server, name) for name in names)  # type: ignore[misc]
-    with pg_server.connect(autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+    with scratch_database(pg_server) as first, scratch_database(pg_server) as second:
+        yield first, second
 
 
 def emptied(warehouse: Warehouse) -> Warehouse:

@@ -16,6 +16,7 @@ from kho.settings import Settings
 from kho.simulation import running_simulators
 from kho.warehouse import Warehouse, ensure_database
 from simulators.base import RunningSource, SimulationPlan
+from tests.conftest import scratch_database
 
 # 1,500 dossiers sizes every other source (≈150 land dossiers, ≈300 civil status entries, 600 outgoing documents,
 # 14 health days, the schools of three school years); June 2024 to September 2025 crosses the 1 July 2025
@@ -41,17 +42,15 @@ def published(pg_server: Warehouse, tmp_path_factory: pytest.TempPathFactory) ->
     """Every source configured, the pipeline run once (ingest, gates, dbt build, publish). Read it, never change
     it: tests that revise marts or publish again make their own warehouse."""
     folder = tmp_path_factory.mktemp("published")
-    name = f"kho_test_{uuid.uuid4().hex[:10]}"
-    warehouse = ensure_database(pg_server, name)
-    settings = Settings.from_env({
-        "KHO_HOME": str(folder / "home"),
-        "KHO_OPEN_DATA_DIR": str(folder / "open_data"),
-        "KHO_DATABASE_URL": warehouse.url,
-        "KHO_PAGE_SIZE": "1000",
-        "KHO_HTTP_ATTEMPTS": "3",
-        "KHO_DBT_THREADS": "2",
-    })
-    try:
+    with scratch_database(pg_server) as warehouse:
+        settings = Settings.from_env({
+            "KHO_HOME": str(folder / "home"),
+            "KHO_OPEN_DATA_DIR": str(folder / "open_data"),
+            "KHO_DATABASE_URL": warehouse.url,
+            "KHO_PAGE_SIZE": "1000",
+            "KHO_HTTP_ATTEMPTS": "3",
+            "KHO_DBT_THREADS": "2",
+        })
         with running_simulators(settings, PLAN, postgres_url=pg_server.url) as (pointed, running):
             try:
                 summary = run_pipeline(pointed)
@@ -60,9 +59,6 @@ def published(pg_server: Warehouse, tmp_path_factory: pytest.TempPathFactory) ->
             finally:
                 if "land" in running:
                     running["land"].handle.drop()  # type: ignore[attr-defined]
-    finally:
-        with pg_server.connect(autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ dim_admin_units on a fresh warehouse, and facts can be reported by the units of 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -13,8 +12,8 @@ import pytest
 from kho.reference import CROSSWALK_SEED, REPORT, UNITS_SEED, crosswalk_csv, derive, report_md, units_csv
 from kho.settings import Settings
 from kho.transform import BuildResult, run_dbt
-from kho.warehouse import Warehouse, ensure_database
-from tests.conftest import query
+from kho.warehouse import Warehouse
+from tests.conftest import query, scratch_database
 
 SELECT = ("--indirect-selection", "cautious",
           "--select", "admin_units", "admin_unit_crosswalk", "int_admin_unit_successors", "dim_admin_units",
@@ -77,17 +76,12 @@ class Built:
 @pytest.fixture(scope="module")
 def built(pg_server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     """The seeds, the successors and the dimension with their tests, built once on a fresh database."""
-    name = f"kho_test_{uuid.uuid4().hex[:10]}"
-    warehouse = ensure_database(pg_server, name)
-    try:
+    with scratch_database(pg_server) as warehouse:
         settings = Settings.from_env({"KHO_HOME": str(tmp_path_factory.mktemp("home")),
                                       "KHO_DATABASE_URL": warehouse.url, "KHO_DBT_THREADS": "2"})
         result = run_dbt(settings, warehouse, "build", *SELECT)
         assert result.success, [f"{n.unique_id}: {n.status} {n.message}" for n in result.problems] or result.error
         yield Built(warehouse, result)
-    finally:
-        with pg_server.connect(autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 def units_on(warehouse: Warehouse, day: date) -> dict[str, int]:

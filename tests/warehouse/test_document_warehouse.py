@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import urllib.request
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,11 +21,11 @@ from ingest.http import RetryPolicy
 from ingest.sources import LoadOptions
 from kho.settings import Settings
 from kho.transform import BuildResult, run_dbt
-from kho.warehouse import Warehouse, ensure_database
+from kho.warehouse import Warehouse
 from simulators.document.generate import DocumentSimConfig
 from simulators.document.server import DocumentSimulator, DocumentStores, build_stores
 from simulators.faults import Faults
-from tests.conftest import query
+from tests.conftest import query, scratch_database
 
 # Vĩnh Long, whose committee and departments keep their identifiers on 1 July 2025 as new agencies; 2023 to
 # 2 October 2025, so that shares are below 100% in 2023, the three levels give way to two in July 2025, and the
@@ -165,17 +164,12 @@ def built(pg_server: Warehouse, document_stores: DocumentStores,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     """One clean ingest and build, shared by the read-only tests (a build takes seconds; the module, not each
     test, pays for it). Its own database on the session's PostgreSQL, dropped at the end."""
-    name = f"kho_test_{uuid.uuid4().hex[:10]}"
-    warehouse = ensure_database(pg_server, name)
-    try:
+    with scratch_database(pg_server) as warehouse:
         with running(document_stores) as simulator:
             load_all(warehouse.url, simulator.url, OPTIONS)
             records = served(simulator.url)
         result = build(dbt_settings(tmp_path_factory.mktemp("home"), warehouse), warehouse)
         yield Built(warehouse, records, result)
-    finally:
-        with pg_server.connect(autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 def mart(warehouse: Warehouse, table: str) -> dict[tuple[str, str], tuple]:

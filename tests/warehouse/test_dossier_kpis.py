@@ -6,21 +6,18 @@ from __future__ import annotations
 
 import json
 import urllib.request
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import pytest
 
 from kho.pipeline import ingest_source
-from kho.settings import Settings
 from kho.transform import build
-from kho.warehouse import Warehouse, ensure_database
+from kho.warehouse import Warehouse
 from simulators.dossier.server import DOSSIERS_PATH, PROCEDURES_PATH, DossierSimulator
-from tests.conftest import query, served_dossiers
+from tests.conftest import dossier_settings, query, scratch_database, served_dossiers
 
 COUNTS = ("dossiers_received", "dossiers_received_online", "dossiers_received_direct", "dossiers_received_postal",
           "dossiers_resolved", "dossiers_resolved_on_time", "dossiers_with_fee", "dossiers_paid_online",
@@ -92,21 +89,13 @@ DOSSIER_MARTS = ("--indirect-selection", "cautious", "--select", "+shared_dossie
 
 @pytest.fixture(scope="module")
 def built(pg_server: Warehouse, tmp_path_factory: pytest.TempPathFactory,
-              _running_simulator: DossierSimulator) -> Iterator[Warehouse]:
+          _running_simulator: DossierSimulator) -> Iterator[Warehouse]:
     """The clean simulator's dossiers ingested and the dossier marts built, in a database of the module's own."""
-    name = f"kho_test_{uuid.uuid4().hex[:10]}"
-    warehouse = ensure_database(pg_server, name)
-    home: Path = tmp_path_factory.mktemp("dossier-kpis")
-    settings = Settings.from_env({"KHO_HOME": str(home), "KHO_DATABASE_URL": warehouse.url,
-                                  "KHO_DOSSIER_API_URL": _running_simulator.url, "KHO_PAGE_SIZE": "500",
-                                  "KHO_DBT_THREADS": "2"})
-    try:
+    with scratch_database(pg_server) as warehouse:
+        settings = dossier_settings(tmp_path_factory.mktemp("dossier-kpis"), warehouse, _running_simulator)
         ingest_source("dossier", settings)
         build(settings, warehouse, *DOSSIER_MARTS)
         yield warehouse
-    finally:
-        with pg_server.connect(autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 def test_dossier_marts_equal_the_indicators_computed_from_the_records_and_withhold_small_cells(

@@ -5,7 +5,6 @@ indicators computed here, independently, from the simulators' own records."""
 from __future__ import annotations
 
 import csv
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,12 +18,12 @@ from ingest import education, health
 from ingest.sources import LoadOptions
 from kho.settings import Settings
 from kho.transform import BuildResult, run_dbt, source_freshness
-from kho.warehouse import Warehouse, ensure_database
+from kho.warehouse import Warehouse
 from simulators.education.drop import EducationDrop, EducationFaults, EducationSimConfig
 from simulators.health.drop import HealthDrop, HealthFaults
 from simulators.health.generate import HealthSimConfig, day_rows
 from simulators.provinces import agencies
-from tests.conftest import query
+from tests.conftest import query, scratch_database
 
 # Vĩnh Long, whose health and education departments get new identifiers on 1 July 2025. Health: 10 days from
 # May to mid-August 2025 (30 June and 1 July always among them), ~5,000 rows. Education: the workbooks of
@@ -148,16 +147,11 @@ def built(pg_server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Ite
     education_drop = EducationDrop(EDUCATION, folder / "education")
     health_drop.deliver()
     education_drop.deliver()
-    name = f"kho_test_{uuid.uuid4().hex[:10]}"
-    warehouse = ensure_database(pg_server, name)
-    try:
+    with scratch_database(pg_server) as warehouse:
         ingest(warehouse, health_drop.folder, education_drop.folder)
         settings = dbt_settings(tmp_path_factory.mktemp("home"), warehouse)
         result = build(settings, warehouse)
         yield Built(warehouse, health_records(health_drop), *education_records(education_drop), result, settings)
-    finally:
-        with pg_server.connect(autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 def shared_health(warehouse: Warehouse) -> dict[tuple[str, date, str], tuple]:

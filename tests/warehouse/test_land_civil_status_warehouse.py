@@ -25,7 +25,7 @@ from ingest.schema import ensure_every_raw_table
 from ingest.sources import LoadOptions
 from kho.settings import Settings
 from kho.transform import BuildResult, run_dbt, source_freshness
-from kho.warehouse import Warehouse, ensure_database
+from kho.warehouse import Warehouse
 from simulators.civil_status.generate import CivilStatusSimConfig, stamp
 from simulators.civil_status.server import CivilStatusSimulator, build_stores
 from simulators.document.generate import DocumentSimConfig
@@ -36,7 +36,7 @@ from simulators.land.database import COLUMNS, TABLE, LandRegistry
 from simulators.land.generate import LandSimConfig
 from simulators.provinces import agencies
 from simulators.reference import crosswalk_from, post_2025_communes
-from tests.conftest import query
+from tests.conftest import query, scratch_database
 from tests.warehouse.test_health_education_warehouse import check_published
 
 # Long An from November 2024 to mid-September 2025: the land department changes on 1 March 2025 (Sở Tài nguyên
@@ -205,35 +205,32 @@ def built(pg_server: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """A first, faulty delivery (malformed land rows and civil records) built; then the sources fixed, late
     updates made, everything read again and built incrementally. Its own databases, dropped at the end."""
     folder = tmp_path_factory.mktemp("land-civil")
-    name = f"kho_test_{uuid.uuid4().hex[:10]}"
     registry = LandRegistry(pg_server.url, f"land_test_{uuid.uuid4().hex[:10]}").build(LAND, reuse=False)
     civil = CivilStatusSimulator(build_stores(CIVIL, folder / "civil"), Faults(malformed_rate=0.03))
     directory = DocumentSimulator(build_document_stores(DIRECTORY, folder / "document"))
     civil.start()
     directory.start()
-    warehouse = ensure_database(pg_server, name)
     try:
-        ensure_every_raw_table(warehouse.url)
-        document.load_entity(warehouse.url, directory.url, "agencies")
-        settings = Settings.from_env({"KHO_HOME": str(folder / "home"), "KHO_DATABASE_URL": warehouse.url,
-                                      "KHO_DBT_THREADS": "2"})
-        registry.corrupt(0.03)
-        first_loads = ingest(warehouse, registry, civil)
-        first = build(settings, warehouse)
+        with scratch_database(pg_server) as warehouse:
+            ensure_every_raw_table(warehouse.url)
+            document.load_entity(warehouse.url, directory.url, "agencies")
+            settings = Settings.from_env({"KHO_HOME": str(folder / "home"), "KHO_DATABASE_URL": warehouse.url,
+                                          "KHO_DBT_THREADS": "2"})
+            registry.corrupt(0.03)
+            first_loads = ingest(warehouse, registry, civil)
+            first = build(settings, warehouse)
 
-        registry.repair(touch=True)
-        civil.faults = Faults()
-        late = finish_late(registry, LATE_UPDATES)
-        correct_late(civil, LATE_UPDATES)
-        second_loads = ingest(warehouse, registry, civil)
-        incremental = build(settings, warehouse)
-        yield Built(warehouse, settings, registry, civil, first_loads, second_loads, first, incremental, late)
+            registry.repair(touch=True)
+            civil.faults = Faults()
+            late = finish_late(registry, LATE_UPDATES)
+            correct_late(civil, LATE_UPDATES)
+            second_loads = ingest(warehouse, registry, civil)
+            incremental = build(settings, warehouse)
+            yield Built(warehouse, settings, registry, civil, first_loads, second_loads, first, incremental, late)
     finally:
         civil.stop()
         directory.stop()
         registry.drop()
-        with pg_server.connect(autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
 
 
 def shared(warehouse: Warehouse, table: str, columns: str) -> dict[tuple, tuple]:
