@@ -140,10 +140,13 @@ def test_semantic_versions_follow_what_changed(tmp_path: Path) -> None:
     assert compare(None, same).version == "1.0.0"
 
 
+BROWSER = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(not BROWSER, reason="no Chromium on this machine (`make test` installs Debian's chromium "
+                                        "where apt is available, as on CI)")
 def test_the_portal_opens_in_a_browser_with_its_charts_and_working_links(published: Published) -> None:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if not browser:
-        pytest.skip("no Chromium on this machine (make test installs Debian's chromium where apt is available)")
+    browser = str(BROWSER)
     root = published.root
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / "portal.png"
