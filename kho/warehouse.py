@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+import os
+import tempfile
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -95,6 +98,23 @@ def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
 _held_servers: dict[Path, object] = {}
 
 
+@contextlib.contextmanager
+def _one_start_at_a_time() -> Iterator[None]:
+    """Hold a machine-wide lock while pgserver starts a server. Run as root, pgserver creates its `pgserver` system
+    user on first use and chowns the data folder to it; two processes starting servers at once (test workers on a
+    new machine) could each create the user, and one chowned its folder to a uid that was not the user's in the end
+    (initdb: "could not change permissions of directory"). Other users' servers run as themselves: no lock."""
+    if os.geteuid() != 0:
+        yield
+        return
+    with open(Path(tempfile.gettempdir()) / "kho-pgserver-start.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def start_embedded(folder: Path) -> Warehouse:
     """Start (or join) the embedded PostgreSQL in `folder`; it stops when the last process using it exits."""
     with warnings.catch_warnings():
@@ -110,7 +130,7 @@ def start_embedded(folder: Path) -> Warehouse:
                            "set KHO_HOME to a shorter path")
     # pgserver narrates every pg_ctl call at INFO, and does so again at exit when streams may be closed.
     logging.getLogger("pgserver").setLevel(logging.WARNING)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _one_start_at_a_time():
         warnings.simplefilter("ignore")
         server = _held_servers.get(folder) or pgserver.get_server(folder, cleanup_mode="stop")
     _held_servers[folder] = server  # holding the object keeps the server up for this process

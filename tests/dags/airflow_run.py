@@ -27,6 +27,12 @@ REPO = Path(__file__).resolve().parents[2]
 AIRFLOW = Path(sys.executable).with_name("airflow")
 
 
+def sqlite_metadata(home: Path) -> str:
+    """The metadata database's URL: SQLite in the Airflow home, with a writer waiting up to a minute for another's
+    lock instead of SQLite's 5 s (under `airflow standalone`, a CLI's write can wait behind the scheduler's)."""
+    return f"sqlite:///{home / 'airflow.db'}?timeout=60"
+
+
 def airflow_env(home: Path, settings: Settings, warehouse: Warehouse, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -36,7 +42,7 @@ def airflow_env(home: Path, settings: Settings, warehouse: Warehouse, **extra: s
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sqlite_metadata(home),
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         # No network here, and none wanted: cosmos must not send usage statistics.
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
@@ -60,7 +66,7 @@ def migrate(env: dict[str, str]) -> None:
         atexit.register(shutil.rmtree, template, ignore_errors=True)
         subprocess.run([str(AIRFLOW), "db", "migrate"], check=True, capture_output=True, timeout=300,
                        env={**env, "AIRFLOW_HOME": str(template),
-                            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{template / 'airflow.db'}"})
+                            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sqlite_metadata(template)})
         _MIGRATED.append(template / "airflow.db")
     shutil.copyfile(_MIGRATED[0], home / "airflow.db")
 
