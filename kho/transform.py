@@ -154,8 +154,7 @@ def run_deferred_tests(settings: Settings, warehouse: Warehouse) -> BuildResult:
     """`dbt test` of `deferred_tests`; raise if any fails. Leaves the manifest in KHO_HOME/dbt/target, where
     publication reads each dataset's metadata from."""
     parsed = run_dbt(settings, warehouse, "parse")
-    if not parsed.success:
-        raise BuildError(f"dbt parse failed: {parsed.error}", parsed)
+    _raise_unless_succeeded(settings, parsed, "dbt parse")
     manifest = json.loads((target_dir(settings) / "manifest.json").read_text(encoding="utf-8"))
     names = deferred_tests(manifest)
     if not names:
@@ -197,6 +196,5 @@ def source_freshness(settings: Settings, warehouse: Warehouse) -> list[SourceFre
 def generate_docs(settings: Settings, warehouse: Warehouse) -> Path:
     """`dbt docs generate`: the documentation site with the catalog and lineage; returns its folder."""
     result = run_dbt(settings, warehouse, "docs generate")
-    if not result.success:
-        raise BuildError(f"dbt docs generate failed: {result.error}", result)
+    _raise_unless_succeeded(settings, result, "dbt docs generate")
     return target_dir(settings)

@@ -100,11 +100,14 @@ def pg_server() -> Iterator[Warehouse]:
 
 
 @contextlib.contextmanager
-def scratch_database(pg_server: Warehouse) -> Iterator[Warehouse]:
-    """A new, empty database on the tests' server (a unique name, so workers can share a server), dropped on the
-    way out whatever happened."""
+def scratch_database(pg_server: Warehouse, template: str | None = None) -> Iterator[Warehouse]:
+    """A new database on the tests' server (a unique name, so workers can share a server): empty, or a copy of the
+    database `template`; dropped on the way out whatever happened."""
     name = f"kho_test_{uuid.uuid4().hex[:10]}"
     try:
+        if template:
+            with pg_server.connect(autocommit=True) as conn:
+                conn.execute(f'create database "{name}" template "{template}"')
         yield ensure_database(pg_server, name)
     finally:
         with pg_server.connect(autocommit=True) as conn:

@@ -3,7 +3,7 @@ scale, for the tests that only read what was published (the slowest setup in tes
 
 from __future__ import annotations
 
-import uuid
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,7 +14,7 @@ import pytest
 from kho.pipeline import RunSummary, run_pipeline
 from kho.settings import Settings
 from kho.simulation import running_simulators
-from kho.warehouse import Warehouse, ensure_database
+from kho.warehouse import Warehouse
 from simulators.base import RunningSource, SimulationPlan
 from tests.conftest import scratch_database
 
@@ -64,16 +64,5 @@ def published(pg_server: Warehouse, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture
 def copy_of(published: Published, pg_server: Warehouse) -> Iterator[Callable[[], Warehouse]]:
     """A fresh copy of the published warehouse, to damage or to publish from again (dropped afterwards)."""
-    made: list[str] = []
-
-    def copy() -> Warehouse:
-        name = f"kho_gate_{uuid.uuid4().hex[:10]}"
-        with pg_server.connect(autocommit=True) as conn:
-            conn.execute(f'create database "{name}" template "{published.warehouse.dbname}"')
-        made.append(name)
-        return ensure_database(pg_server, name)
-
-    yield copy
-    with pg_server.connect(autocommit=True) as conn:
-        for name in made:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+    with contextlib.ExitStack() as copies:
+        yield lambda: copies.enter_context(scratch_database(pg_server, template=published.warehouse.dbname))

@@ -26,6 +26,7 @@ import pytest
 from frictionless import validate
 
 from kho.publish import LICENCES, compare, publish
+from kho.transform import target_dir
 from kho.warehouse import Warehouse
 from tests.kho.conftest import Published
 
@@ -49,7 +50,7 @@ def serving(folder: Path) -> Iterator[str]:
 def test_every_dataset_is_published_in_every_format_and_listed_in_the_catalog(
         published: Published, copy_of: Callable[[], Warehouse], tmp_path: Path) -> None:
     root = published.root
-    manifest_path = published.settings.home / "dbt" / "target" / "manifest.json"
+    manifest_path = target_dir(published.settings) / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     open_models = {n["name"] for n in manifest["nodes"].values()
                    if n["resource_type"] == "model" and n["name"].startswith("open_")}
@@ -83,10 +84,10 @@ def test_every_dataset_is_published_in_every_format_and_listed_in_the_catalog(
     # Publishing again, from a copy of the warehouse into a copy of the open data (the published run is shared).
     root = tmp_path / "open_data"
     shutil.copytree(published.root, root, symlinks=True)
-    (tmp_path / "home" / "dbt" / "target").mkdir(parents=True)
-    shutil.copyfile(manifest_path, tmp_path / "home" / "dbt" / "target" / "manifest.json")
     warehouse = copy_of()
     settings = published.settings.with_(database_url=warehouse.url, home=tmp_path / "home", open_data_dir=root)
+    target_dir(settings).mkdir(parents=True)
+    shutil.copyfile(manifest_path, target_dir(settings) / "manifest.json")
     # Nothing changed: publishing again makes no new version.
     again = publish(settings, warehouse)
     assert again.versions == {}
